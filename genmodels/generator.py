@@ -1,0 +1,240 @@
+"""The user-facing object: a codec plus a model.
+
+``Generator.fit`` takes a DataFrame, a CSV/Parquet path, a bundled dataset name or an
+``(n, d)`` array; ``sample`` returns the same type. ``log_prob`` is per row and in the
+data's own units (the codec's change of variables is accounted for).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import resource
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genmodels.models.base import Model, get_model_class
+
+log = logging.getLogger(__name__)
+
+
+class Generator:
+    """Codec + model. ``Generator("copula").fit(df, seed=0).sample(100, seed=1)``."""
+
+    def __init__(self, model: str = "copula", *, metadata: Any = None,
+                 codec_options: Mapping[str, Any] | None = None, **hyperparams: Any) -> None:
+        if not isinstance(model, str):
+            raise TypeError(f"model: expected a model name (str), got {type(model).__name__}")
+        cls = get_model_class(model)
+        self.model: Model = cls(**hyperparams)
+        self.model_name = model
+        self.hyperparams = dict(self.model.config)
+        self.metadata = metadata
+        self.codec_options = dict(codec_options or {})
+        self.codec: Any = None
+        self.fit_info_: dict[str, Any] | None = None
+        self.metrics_: dict[str, Any] = {}
+        self._input_type: str | None = None
+
+    def __repr__(self) -> str:
+        state = "fitted" if self.fitted else "not fitted"
+        return f"Generator({self.model_name!r}, {state})"
+
+    @property
+    def fitted(self) -> bool:
+        return self.fit_info_ is not None
+
+    @property
+    def capabilities(self):
+        return self.model.capabilities
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, data: Any, *, seed: int = 0, budget: float | None = None,
+            progress: bool = False) -> Generator:
+        """Fit the codec and the model on ``data``; returns ``self``."""
+        _check_seed(seed)
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
+                                   or not budget > 0):
+            raise ValueError(f"budget: got {budget!r}; allowed: a positive number of seconds")
+        frame, input_type = _as_input(data)
+        start = time.perf_counter()
+        with _Steps(progress, f"fitting {self.model_name}") as steps:
+            steps.update("reading the columns")
+            codec = _make_codec(input_type, self.model.capabilities.inputs, self.metadata,
+                                self.codec_options)
+            if input_type == "array" and codec.name != "array":
+                frame, input_type = _array_frame(frame), "array_as_table"
+            codec.fit(frame, seed=seed)
+            steps.update("encoding")
+            x = codec.encode(frame)
+            steps.update(f"fitting {self.model_name} on {x.shape[0]:,} × {x.shape[1]} fields")
+            remaining = None if budget is None else max(budget - (time.perf_counter() - start), 1e-3)
+            self.model.fit(x, seed=seed, schema=codec.schema, budget=remaining)
+        self.codec = codec
+        self._input_type = input_type
+        self.fit_info_ = {
+            "seed": int(seed),
+            "fit_seconds": round(time.perf_counter() - start, 4),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "n_rows": int(x.shape[0]),
+            "n_columns": _n_columns(frame),
+            "n_fields": int(x.shape[1]),
+            "data_fingerprint": fingerprint(frame),
+            "input_type": input_type,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        log.info("fitted %s in %.2fs", self.model_name, self.fit_info_["fit_seconds"])
+        return self
+
+    # ---------------------------------------------------------------- sample
+    def sample(self, n: int, *, seed: int = 0, condition: Mapping[str, Any] | None = None) -> Any:
+        """Draw ``n`` rows of the input's type; ``condition`` fixes column values exactly."""
+        self._check_fitted()
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n <= 0:
+            raise ValueError(f"n: got {n!r}; allowed: a positive integer")
+        _check_seed(seed)
+        if condition is not None and not isinstance(condition, Mapping):
+            raise ValueError(f"condition: expected a mapping {{column: value}}, got {condition!r}")
+        encoded = self.codec.encode_condition(condition) if condition else None
+        if encoded and not self.model.capabilities.conditional:
+            raise ValueError(f"condition: {self.model_name} cannot sample conditionally")
+        x = self.model.sample(int(n), seed=seed, condition=encoded)
+        out = self.codec.decode(x, condition=condition or None, seed=seed)
+        if condition:
+            self.codec.check_decoded(out, condition)
+        if self._input_type == "array_as_table":
+            return out.to_numpy(dtype=np.float64)
+        return out
+
+    # -------------------------------------------------------------- log_prob
+    def log_prob(self, data: Any) -> np.ndarray:
+        """Per-row log-density/mass in the data's own units: ``(n,)`` float64."""
+        self._check_fitted()
+        if not getattr(self.codec, "exact_units", True):
+            raise ValueError(
+                f"log_prob: {self.model_name} models categorical columns as continuous "
+                "(one-hot or normal scores), so it has no probability in the data's units; "
+                "use gmm, copula, bayesnet or independent for likelihoods on such tables")
+        frame, input_type = _as_input(data)
+        if self._input_type == "array_as_table" and input_type == "array":
+            frame = _array_frame(frame)
+        x = self.codec.encode(frame)
+        return self.model.log_prob(x) + self.codec.log_det_jacobian(frame)
+
+    # ---------------------------------------------------------- save / load
+    def save(self, path: str | Path, *, force: bool = False) -> Path:
+        """Write a directory: config.json, weights.safetensors, codec.json, metrics.json,
+        card.md, manifest.json. Atomic; refuses an existing path unless ``force``."""
+        from genmodels.saving import save_generator
+
+        self._check_fitted()
+        return save_generator(self, path, force=force)
+
+    def _check_fitted(self) -> None:
+        if not self.fitted:
+            raise ValueError("this Generator is not fitted; call fit(data) first")
+
+
+def load(path: str | Path) -> Generator:
+    """Load a saved Generator; the manifest's hashes and format version are checked."""
+    from genmodels.saving import load_generator
+
+    return load_generator(path)
+
+
+# ------------------------------------------------------------------ helpers
+def _check_seed(seed: Any) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed: got {seed!r}; allowed: a non-negative integer")
+
+
+def _as_input(data: Any) -> tuple[Any, str]:
+    """Return (frame or array, input type). Paths and dataset names become DataFrames."""
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return data, "table"
+    if isinstance(data, str | Path):
+        from genmodels.codecs.tabular_io import read_table
+
+        p = Path(data)
+        if not p.exists() and isinstance(data, str) and "/" not in data and "." not in data:
+            from genmodels import datasets
+
+            if data in datasets.names():
+                return datasets.load(data), "table"
+        return read_table(p), "table"
+    if isinstance(data, np.ndarray) or hasattr(data, "__array__"):
+        arr = np.asarray(data)
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        return arr, "array"
+    raise TypeError(f"data: expected a DataFrame, a CSV/Parquet path, a dataset name or an "
+                    f"(n, d) array; got {type(data).__name__}")
+
+
+def _make_codec(input_type: str, inputs: str, metadata: Any, options: Mapping[str, Any]):
+    from genmodels.codecs import ArrayCodec, TabularCodec
+
+    if input_type == "array" and inputs != "discrete" and metadata is None:
+        return ArrayCodec(inputs=inputs)
+    return TabularCodec(metadata=metadata, inputs=inputs, **options)
+
+
+def _array_frame(arr: np.ndarray):
+    import pandas as pd
+
+    return pd.DataFrame(np.asarray(arr, dtype=np.float64),
+                        columns=[f"x{i}" for i in range(arr.shape[1])])
+
+
+def _n_columns(frame: Any) -> int:
+    return int(frame.shape[1])
+
+
+def fingerprint(data: Any) -> str:
+    """SHA-256 of a table's or array's content, column names and dtypes."""
+    import pandas as pd
+
+    h = hashlib.sha256()
+    if isinstance(data, pd.DataFrame):
+        h.update(repr([(str(c), str(t)) for c, t in data.dtypes.items()]).encode())
+        h.update(pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes())
+    else:
+        arr = np.ascontiguousarray(data)
+        h.update(repr((arr.shape, str(arr.dtype))).encode())
+        h.update(arr.tobytes())
+    return "sha256:" + h.hexdigest()
+
+
+class _Steps:
+    """A rich spinner with a step label, or nothing when ``enabled`` is False."""
+
+    def __init__(self, enabled: bool, title: str) -> None:
+        self.enabled = enabled
+        self.title = title
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> _Steps:
+        if self.enabled:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                      TimeElapsedColumn(), transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task(self.title)
+        return self
+
+    def update(self, step: str) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, description=f"{self.title}: {step}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()

@@ -1,0 +1,38 @@
+"""Shared test data: small, made here, deterministic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def make_mixed_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    """Correlated continuous columns, an integer, a categorical tied to x, a boolean,
+    and missing values in one numeric column."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(10.0, 2.0, n)
+    y = 2.0 * x + rng.normal(0.0, 1.0, n)
+    cat = np.where(x > 11, "high", np.where(x < 9, "low", "mid"))
+    flag = rng.random(n) < 0.3
+    count = rng.poisson(4.0, n).astype(np.int64)
+    y_missing = y.copy()
+    y_missing[rng.random(n) < 0.1] = np.nan
+    return pd.DataFrame({
+        "x": np.round(x, 2),
+        "y": np.round(y_missing, 2),
+        "cat": cat,
+        "flag": flag,
+        "count": count,
+    })
+
+
+@pytest.fixture
+def mixed_frame() -> pd.DataFrame:
+    return make_mixed_frame()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """Every test writes its runs under its own temporary GENMODELS_HOME."""
+    monkeypatch.setenv("GENMODELS_HOME", str(tmp_path / "genmodels-home"))
