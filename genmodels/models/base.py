@@ -156,8 +156,13 @@ class Model:
         condition: np.ndarray | None = None,
         callbacks: Iterable[Any] = (),
         budget: float | None = None,
+        run: Any = None,
     ) -> Model:
-        """Fit to ``x: (n, d)`` described by ``schema`` (default: all continuous)."""
+        """Fit to ``x: (n, d)`` described by ``schema`` (default: all continuous).
+
+        ``run`` carries options of the training run that are not hyperparameters
+        (device, threads, checkpoints, resume, progress); deep models read it as
+        ``self.run_``, statistical models ignore it."""
         x = self._check_x(x, schema if schema is not None else Schema.continuous(np.shape(x)[1]))
         schema = schema if schema is not None else Schema.continuous(x.shape[1])
         _check_seed(seed)
@@ -168,6 +173,7 @@ class Model:
         if self.capabilities.inputs == "discrete" and schema.continuous_idx:
             raise ValueError(f"{self.name} takes discrete fields only; got continuous fields")
         self.schema_ = schema
+        self.run_ = run
         self._fit(x, np.random.default_rng(seed), budget=budget, callbacks=tuple(callbacks))
         return self
 
@@ -215,6 +221,34 @@ class Model:
 
     def _log_prob(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _sample_by_rejection(self, n: int, rng: np.random.Generator, condition: dict[int, float],
+                             *, floor: float = 1e-3, batch: int | None = None) -> np.ndarray:
+        """Exact conditional sampling for models without native conditioning: draw
+        unconditionally, keep rows whose discrete fields equal the condition. Raises if
+        a condition is on a continuous field (probability zero) or the acceptance rate
+        falls below ``floor``."""
+        cont = [j for j in condition if self.schema_.fields[j].kind == "continuous"]
+        if cont:
+            raise ValueError(f"condition: {self.name} cannot condition on the continuous field "
+                             f"{self.schema_.fields[cont[0]].name!r} (it has probability zero "
+                             "under rejection sampling); condition on a categorical column")
+        idx = np.fromiter(condition, dtype=int)
+        want = np.array([condition[j] for j in idx])
+        kept: list[np.ndarray] = []
+        drawn = got = 0
+        batch = batch or max(4 * n, 1024)
+        while got < n:
+            x = self._sample(batch, rng, None)
+            ok = (x[:, idx] == want).all(axis=1)
+            kept.append(x[ok])
+            drawn, got = drawn + batch, got + int(ok.sum())
+            if drawn >= 20_000 and got / drawn < floor:
+                names = ", ".join(self.schema_.fields[j].name for j in idx)
+                raise ValueError(f"condition: on {names} only {got} of {drawn:,} draws met it "
+                                 f"(acceptance below {floor:g}); the condition is too rare "
+                                 f"for {self.name}")
+        return np.concatenate(kept)[:n]
 
     # ----------------------------------------------------------------- checks
     def _check_fitted(self) -> None:

@@ -1,0 +1,5 @@
+"""The ``genmodels`` command line: thin typer commands over the library."""
+
+from genmodels.cli.main import app, main
+
+__all__ = ["app", "main"]

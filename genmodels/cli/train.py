@@ -1,0 +1,148 @@
+"""``genmodels metadata`` and ``genmodels fit``: look at a table, fit a model to it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from genmodels.cli._common import (
+    check_new_file,
+    guard,
+    parse_budget,
+    parse_pairs,
+    print_json,
+    read_data,
+    show_progress,
+)
+
+logger = logging.getLogger(__name__)
+
+DATA_ARG = typer.Argument(..., show_default=False,
+                          help="A CSV/Parquet file or a bundled dataset name "
+                               "(see `genmodels datasets`).")
+FORCE_OPTION = typer.Option(False, "--force", help="Replace an existing output.")
+JSON_OPTION = typer.Option(False, "--json", help="Print a JSON summary instead of text.")
+
+
+def metadata(
+    ctx: typer.Context,
+    data: str = DATA_ARG,
+    out: Path | None = typer.Option(None, "-o", "--out", show_default=False,
+                                    help="Write the JSON to this file instead of stdout."),
+    force: bool = FORCE_OPTION,
+) -> None:
+    """Print the metadata inferred for DATA (each column's kind and facts) as JSON.
+
+    Edit the kinds and pass the file back with `genmodels fit --metadata FILE`.
+    """
+    with guard(ctx):
+        from genmodels.files import atomic_write_text, dumps
+
+        path = check_new_file(out, force=force, option="-o") if out is not None else None
+        frame, _ = read_data(data)
+        from genmodels.codecs.tabular import infer_metadata
+
+        text = dumps(infer_metadata(frame))
+        if path is None:
+            sys.stdout.write(text)
+            return
+        atomic_write_text(path, text)
+        print(f"wrote the metadata of {frame.shape[1]} columns to {path}")
+
+
+def fit(
+    ctx: typer.Context,
+    data: str = DATA_ARG,
+    model: str = typer.Option(..., "--model", "-m", show_default=False,
+                              help="Model name (see `genmodels models`)."),
+    out: Path = typer.Option(..., "--out", "-o", show_default=False,
+                             help="Directory to save the fitted model in."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same model)."),
+    budget: str | None = typer.Option(None, "--budget", show_default=False,
+                                      help="Time budget: seconds or 90s, 5m, 1h."),
+    sets: list[str] | None = typer.Option(None, "--set", metavar="NAME=VALUE",
+                                          show_default=False,
+                                          help="A hyperparameter (repeatable); VALUE is read "
+                                               "as JSON when it parses, else as text."),
+    metadata_file: Path | None = typer.Option(None, "--metadata", show_default=False,
+                                              help="Column kinds (JSON from `genmodels "
+                                                   "metadata`)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out directory."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Fit a model to DATA, save it to --out and record the run in the registry."""
+    with guard(ctx):
+        import genmodels as gm
+        from genmodels.files import check_output_path
+
+        hyperparams = parse_pairs(sets, "--set")
+        budget_s = parse_budget(budget)
+        meta = _read_metadata(metadata_file) if metadata_file is not None else None
+        check_output_path(out, force=force, what="--out")
+        gen = gm.Generator(model, metadata=meta, **hyperparams)
+        frame, label = read_data(data)
+        record = {"kind": "fit", "model": model, "data": label, "seed": seed,
+                  "out_dir": str(out.resolve()),
+                  "config": {"hyperparams": gen.hyperparams, "budget_s": budget_s,
+                             "metadata": str(metadata_file) if metadata_file else None}}
+        start = time.perf_counter()
+        try:
+            gen.fit(frame, seed=seed, budget=budget_s, progress=show_progress(as_json))
+            gen.save(out, force=force)
+        except BaseException as e:
+            _record(status="failed", error=f"{type(e).__name__}: {e}",
+                    duration_s=time.perf_counter() - start, **record)
+            raise
+        info = gen.fit_info_ or {}
+        duration = time.perf_counter() - start
+        run_id = _record(status="ok", duration_s=duration, metrics=gen.metrics_,
+                         data_fingerprint=info.get("data_fingerprint"),
+                         peak_rss_mb=info.get("peak_rss_mb"), **record)
+        _report_fit(gen, label, out, run_id, duration, as_json)
+
+
+def _read_metadata(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ValueError(f"--metadata: {str(path)!r} is not a file")
+    try:
+        meta = json.loads(path.read_text("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"--metadata: {str(path)!r} is not valid JSON ({e})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"--metadata: {str(path)!r} must hold a JSON object "
+                         "(as written by `genmodels metadata`)")
+    return meta
+
+
+def _record(**fields: Any) -> str | None:
+    """Record a run; a registry that cannot be written is a warning, not a failure."""
+    from genmodels import runs
+
+    try:
+        return runs.record_run(**fields)
+    except Exception as e:
+        print(f"warning: the run was not recorded in {runs.registry_path()}: {e}",
+              file=sys.stderr)
+        logger.debug("record_run failed", exc_info=True)
+        return None
+
+
+def _report_fit(gen: Any, label: str, out: Path, run_id: str | None, duration: float,
+                as_json: bool) -> None:
+    info = gen.fit_info_ or {}
+    if as_json:
+        print_json({"run_id": run_id, "model": gen.model_name, "data": label,
+                    "out_dir": str(out), "seed": info.get("seed"),
+                    "duration_s": round(duration, 4), "hyperparams": gen.hyperparams,
+                    "fit": info, "metrics": gen.metrics_})
+        return
+    shape = f"{info.get('n_rows', 0):,} rows × {info.get('n_columns', '?')} columns"
+    print(f"fitted {gen.model_name} on {Path(label).name} ({shape}) in "
+          f"{info.get('fit_seconds', duration):.2f} s, seed {info.get('seed')} -> {out}"
+          + (f" (run {run_id})" if run_id else ""))
