@@ -19,9 +19,12 @@ _LAZY = {
     "models": ("genmodels.models", None),
     "codecs": ("genmodels.codecs", None),
     "runs": ("genmodels.runs", None),
+    "augment": ("genmodels.studies.augment", "augment"),
+    "studies": ("genmodels.studies", None),
 }
 
-__all__ = ["Generator", "__version__", "datasets", "evaluate", "load", "models", "read_table"]
+__all__ = ["Generator", "__version__", "augment", "datasets", "evaluate", "load",
+           "models", "read_table"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from genmodels import datasets, models

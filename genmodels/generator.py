@@ -55,9 +55,16 @@ class Generator:
 
     # ------------------------------------------------------------------- fit
     def fit(self, data: Any, *, seed: int = 0, budget: float | None = None,
-            progress: bool = False) -> Generator:
-        """Fit the codec and the model on ``data``; returns ``self``."""
+            progress: bool = False, run: Any = None) -> Generator:
+        """Fit the codec and the model on ``data``; returns ``self``.
+
+        ``run``: options of a deep model's training run that are not hyperparameters —
+        a :class:`genmodels.training.RunOptions` or a dict of its fields (device,
+        threads, compile, checkpoint_dir, checkpoint_every, resume). ``progress`` also
+        shows the training progress bar. The loss history goes to
+        ``metrics_["training"]``."""
         _check_seed(seed)
+        run = _run_options(run, progress)
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
                                    or not budget > 0):
             raise ValueError(f"budget: got {budget!r}; allowed: a positive number of seconds")
@@ -65,8 +72,9 @@ class Generator:
         start = time.perf_counter()
         with _Steps(progress, f"fitting {self.model_name}") as steps:
             steps.update("reading the columns")
+            options = {**dict(self.model.capabilities.codec_options), **self.codec_options}
             codec = _make_codec(input_type, self.model.capabilities.inputs, self.metadata,
-                                self.codec_options)
+                                options)
             if input_type == "array" and codec.name != "array":
                 frame, input_type = _array_frame(frame), "array_as_table"
             codec.fit(frame, seed=seed)
@@ -74,7 +82,9 @@ class Generator:
             x = codec.encode(frame)
             steps.update(f"fitting {self.model_name} on {x.shape[0]:,} × {x.shape[1]} fields")
             remaining = None if budget is None else max(budget - (time.perf_counter() - start), 1e-3)
-            self.model.fit(x, seed=seed, schema=codec.schema, budget=remaining)
+            if run.progress and self.model.capabilities.deep:
+                steps.close()  # the Trainer shows its own bar (one live display at a time)
+            self.model.fit(x, seed=seed, schema=codec.schema, budget=remaining, run=run)
         self.codec = codec
         self._input_type = input_type
         self.fit_info_ = {
@@ -88,6 +98,11 @@ class Generator:
             "input_type": input_type,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
+        if self.model.capabilities.deep:
+            self.fit_info_["run"] = run.to_json()
+        result = getattr(self.model, "train_result_", None)
+        if result is not None:
+            self.metrics_["training"] = result.compact() if hasattr(result, "compact") else result
         log.info("fitted %s in %.2fs", self.model_name, self.fit_info_["fit_seconds"])
         return self
 
@@ -151,6 +166,23 @@ def load(path: str | Path) -> Generator:
 def _check_seed(seed: Any) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed: got {seed!r}; allowed: a non-negative integer")
+
+
+def _run_options(run: Any, progress: bool):
+    """``run`` as RunOptions (None -> defaults; a dict -> its fields)."""
+    from genmodels.training.options import RunOptions
+
+    if run is None:
+        return RunOptions(progress=bool(progress))
+    if isinstance(run, Mapping):
+        fields = set(RunOptions.__dataclass_fields__)
+        unknown = sorted(set(run) - fields)
+        if unknown:
+            raise ValueError(f"run: unknown option {unknown[0]!r}; allowed: {', '.join(sorted(fields))}")
+        return RunOptions(**{"progress": bool(progress), **run})
+    if not isinstance(run, RunOptions):
+        raise ValueError(f"run: expected RunOptions or a dict, got {type(run).__name__}")
+    return run
 
 
 def _as_input(data: Any) -> tuple[Any, str]:
@@ -235,6 +267,10 @@ class _Steps:
         if self._progress is not None:
             self._progress.update(self._task, description=f"{self.title}: {step}")
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
         if self._progress is not None:
             self._progress.stop()
+            self._progress = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -28,8 +28,8 @@ DEFAULT_HOME = "genmodels-runs"
 REGISTRY_FILE = "registry.sqlite"
 BUSY_TIMEOUT_S = 30.0
 
-KINDS = ("fit", "sample", "evaluate", "compare", "demo")
-STATUSES = ("ok", "failed")
+KINDS = ("fit", "sample", "evaluate", "compare", "demo", "study", "augment")
+STATUSES = ("ok", "failed", "timeout", "interrupted")
 
 # Migration i (0-based) takes the schema from user_version i to i + 1. Append, never edit.
 MIGRATIONS: list[tuple[str, ...]] = [

@@ -139,5 +139,17 @@ def model_card(gen: Generator) -> str:
         "",
     ]
     if gen.metrics_:
-        lines += ["## Metrics", *[f"- {k}: {v}" for k, v in gen.metrics_.items()], ""]
+        lines += ["## Metrics", *[f"- {k}: {_short(v)}" for k, v in gen.metrics_.items()], ""]
     return "\n".join(lines)
+
+
+def _short(value: object) -> str:
+    """One readable line for the card; long structures (training curves) are summarised."""
+    if isinstance(value, dict):
+        scalars = {k: v for k, v in value.items() if isinstance(v, int | float | str | bool)}
+        rest = len(value) - len(scalars)
+        text = ", ".join(f"{k}={v}" for k, v in scalars.items())
+        return text + (f" (+{rest} series in metrics.json)" if rest else "")
+    if isinstance(value, list):
+        return f"{len(value)} values (see metrics.json)"
+    return str(value)

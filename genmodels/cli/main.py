@@ -14,6 +14,9 @@ from collections.abc import Sequence
 import typer
 
 from genmodels.cli import catalog, generate, registry, train
+from genmodels.cli import compare as compare_cli
+from genmodels.cli import evaluate as evaluate_cli
+from genmodels.cli import studies as studies_cli
 from genmodels.cli._common import EXIT_FAILURE, EXIT_OK, describe, one_line
 
 app = typer.Typer(
@@ -24,6 +27,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at emit time, so a handler added by one
+    ``--debug`` call never writes into a stream that has since been closed."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
 
 
 def _version(value: bool) -> None:
@@ -47,13 +63,17 @@ def _root(
     Runs are recorded in $GENMODELS_HOME/registry.sqlite (default ./genmodels-runs/).
     """
     ctx.obj = {"debug": debug}
+    # Per invocation: --debug turns debug logs on, and a later call without it (same
+    # process, e.g. in tests) turns them off again.
+    log = logging.getLogger("genmodels")
+    for h in [h for h in log.handlers if isinstance(h, _CurrentStderrHandler)]:
+        log.removeHandler(h)
+    log.setLevel(logging.NOTSET)
     if debug:
-        log = logging.getLogger("genmodels")
         log.setLevel(logging.DEBUG)
-        if not log.handlers:
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-            log.addHandler(handler)
+        handler = _CurrentStderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
 
 
 app.command("datasets")(catalog.datasets)
@@ -63,6 +83,13 @@ app.command("fit")(train.fit)
 app.command("sample")(generate.sample)
 app.command("info")(generate.info)
 app.command("runs")(registry.runs)
+app.command("evaluate")(evaluate_cli.evaluate)
+app.command("compare")(compare_cli.compare)
+app.command("report")(compare_cli.report)
+app.command("gvd")(studies_cli.gvd)
+app.command("mle-vs-bayes")(studies_cli.mle_vs_bayes)
+app.command("augment")(studies_cli.augment)
+app.command("augment-study")(studies_cli.augment_study)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

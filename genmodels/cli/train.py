@@ -75,36 +75,114 @@ def fit(
                                                    "metadata`)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out directory."),
     as_json: bool = JSON_OPTION,
+    device: str = typer.Option("auto", "--device",
+                               help="Deep models: auto (CUDA, then MPS, then CPU), cpu, cuda, mps."),
+    threads: int | None = typer.Option(None, "--threads", min=1, show_default=False,
+                                       help="Deep models: torch threads during training."),
+    compile_: bool = typer.Option(False, "--compile", help="Deep models: torch.compile the networks."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Deep models: continue from the checkpoint of an "
+                                     "interrupted run with the same --out."),
+    checkpoint_every: int = typer.Option(0, "--checkpoint-every", min=0,
+                                         help="Deep models: write a checkpoint every N steps "
+                                              "(0: only when interrupted)."),
+    nproc: int = typer.Option(1, "--nproc", min=1,
+                              help="Deep models: train on N local processes (torchrun, DDP)."),
 ) -> None:
-    """Fit a model to DATA, save it to --out and record the run in the registry."""
-    with guard(ctx):
-        import genmodels as gm
-        from genmodels.files import check_output_path
+    """Fit a model to DATA, save it to --out and record the run in the registry.
 
-        hyperparams = parse_pairs(sets, "--set")
-        budget_s = parse_budget(budget)
-        meta = _read_metadata(metadata_file) if metadata_file is not None else None
-        check_output_path(out, force=force, what="--out")
-        gen = gm.Generator(model, metadata=meta, **hyperparams)
-        frame, label = read_data(data)
-        record = {"kind": "fit", "model": model, "data": label, "seed": seed,
-                  "out_dir": str(out.resolve()),
-                  "config": {"hyperparams": gen.hyperparams, "budget_s": budget_s,
-                             "metadata": str(metadata_file) if metadata_file else None}}
-        start = time.perf_counter()
-        try:
-            gen.fit(frame, seed=seed, budget=budget_s, progress=show_progress(as_json))
+    Deep models stop cleanly on Ctrl-C (a checkpoint is kept beside --out; run the
+    same command with --resume to continue to the same result)."""
+    with guard(ctx):
+        if nproc > 1:
+            from genmodels.training.launch import launch
+
+            code = launch(nproc, _child_args(ctx, locals()))
+            if code:
+                raise typer.Exit(code)
+            return
+        _fit(data=data, model=model, out=out, seed=seed, budget=budget, sets=sets,
+             metadata_file=metadata_file, force=force, as_json=as_json,
+             run={"device": device, "threads": threads, "compile": compile_, "resume": resume,
+                  "checkpoint_every": checkpoint_every,
+                  "checkpoint_dir": checkpoint_dir_for(out)})
+
+
+def checkpoint_dir_for(out: Path) -> Path:
+    """Where a fit to ``out`` keeps its training checkpoint: ``<out>.ckpt`` beside it."""
+    return out.parent / f"{out.name}.ckpt"
+
+
+def _fit(*, data: str, model: str, out: Path, seed: int, budget: str | None,
+         sets: list[str] | None, metadata_file: Path | None, force: bool, as_json: bool,
+         run: dict[str, Any]) -> None:
+    import shutil
+
+    import genmodels as gm
+    from genmodels.files import check_output_path
+    from genmodels.training import TrainingInterrupted
+    from genmodels.training.launch import rank
+
+    main_rank = rank() == 0
+    hyperparams = parse_pairs(sets, "--set")
+    budget_s = parse_budget(budget)
+    meta = _read_metadata(metadata_file) if metadata_file is not None else None
+    check_output_path(out, force=force, what="--out")
+    gen = gm.Generator(model, metadata=meta, **hyperparams)
+    if not gen.capabilities.deep:
+        run = {"device": run["device"], "threads": run["threads"]}
+    frame, label = read_data(data)
+    record = {"kind": "fit", "model": model, "data": label, "seed": seed,
+              "out_dir": str(out.resolve()),
+              "config": {"hyperparams": gen.hyperparams, "budget_s": budget_s,
+                         "metadata": str(metadata_file) if metadata_file else None}}
+    start = time.perf_counter()
+    try:
+        gen.fit(frame, seed=seed, budget=budget_s, progress=main_rank and show_progress(as_json),
+                run=run)
+        if main_rank:
             gen.save(out, force=force)
-        except BaseException as e:
+    except TrainingInterrupted as e:
+        if main_rank:
+            _record(status="interrupted", error=f"interrupted: {e}", duration_s=time.perf_counter() - start,
+                    **record)
+            hint = ". To continue: the same command plus --resume" if e.checkpoint else ""
+            print(f"interrupted: {e}{hint}", file=sys.stderr)
+        raise typer.Exit(130) from None
+    except BaseException as e:
+        if main_rank:
             _record(status="failed", error=f"{type(e).__name__}: {e}",
                     duration_s=time.perf_counter() - start, **record)
-            raise
-        info = gen.fit_info_ or {}
-        duration = time.perf_counter() - start
-        run_id = _record(status="ok", duration_s=duration, metrics=gen.metrics_,
-                         data_fingerprint=info.get("data_fingerprint"),
-                         peak_rss_mb=info.get("peak_rss_mb"), **record)
-        _report_fit(gen, label, out, run_id, duration, as_json)
+        raise
+    if not main_rank:
+        return
+    if run.get("checkpoint_dir") is not None:  # the model is saved: the checkpoint is spent
+        shutil.rmtree(run["checkpoint_dir"], ignore_errors=True)
+    info = gen.fit_info_ or {}
+    duration = time.perf_counter() - start
+    run_id = _record(status="ok", duration_s=duration, metrics=gen.metrics_,
+                     data_fingerprint=info.get("data_fingerprint"),
+                     peak_rss_mb=info.get("peak_rss_mb"), **record)
+    _report_fit(gen, label, out, run_id, duration, as_json)
+
+
+def _child_args(ctx: typer.Context, p: dict[str, Any]) -> list[str]:
+    """The same `fit` command line without --nproc, for each torchrun rank."""
+    args = ["--debug"] if (ctx.find_root().obj or {}).get("debug") else []
+    args += ["fit", p["data"], "--model", p["model"], "--out", str(p["out"]),
+             "--seed", str(p["seed"]), "--device", p["device"],
+             "--checkpoint-every", str(p["checkpoint_every"])]
+    for item in p["sets"] or []:
+        args += ["--set", item]
+    for flag, value in (("--budget", p["budget"]), ("--metadata", p["metadata_file"]),
+                        ("--threads", p["threads"])):
+        if value is not None:
+            args += [flag, str(value)]
+    for flag, on in (("--force", p["force"]), ("--json", p["as_json"]),
+                     ("--compile", p["compile_"]), ("--resume", p["resume"])):
+        if on:
+            args.append(flag)
+    return args
 
 
 def _read_metadata(path: Path) -> dict[str, Any]:

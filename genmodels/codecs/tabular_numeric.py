@@ -15,6 +15,9 @@ Each row is in a *state* (:mod:`genmodels.codecs.tabular_spikes`): a value, miss
 * discrete: the non-spike values in quantile bins (at most ``bins``, unique edges), or
   one level per value when there are at most ``bins`` distinct values; then one level
   per spike; then missing values as one last level.
+
+A row is decoded as a spike only by its state: a non-spike row whose value would round
+to a spike is moved one rounding step off it (training's non-spike rows never hold one).
 """
 
 from __future__ import annotations
@@ -167,9 +170,26 @@ class NumericColumn(Column):
             k = state - 1 - hm
             missing = (state == 1) & bool(hm)
         spike = (k >= 0) & (k < len(self.spikes))
-        if spike.any():
+        if len(self.spikes):
+            v = self._off_spikes(v, ~spike & ~missing)
             v = np.where(spike, self.spikes[np.where(spike, k, 0)], v)
         return self.axis.from_float(v, missing)
+
+    def _off_spikes(self, v: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Move ``rows`` of ``v`` that would round to a spike one rounding step off it
+        (inwards at the range's ends): non-spike rows never hold a spike's value."""
+        decimals, lo, hi = self.axis.decimals, self.axis.lo, self.axis.hi
+        if decimals is None:
+            return v  # no rounding: landing on a spike has probability 0
+        k = spike_index(self.spikes, np.round(np.clip(v, lo, hi), decimals))
+        hit = rows & (k >= 0)
+        if not hit.any():
+            return v
+        s, step = self.spikes[k[hit]], 10.0**-decimals
+        up = np.where(s <= lo, True, np.where(s >= hi, False, v[hit] >= s))
+        out = v.copy()
+        out[hit] = s + np.where(up, step, -step)
+        return out
 
     def log_det(self, s: pd.Series) -> np.ndarray:
         """``-log(scale)`` or ``-log(bin width)`` for values; 0 for missing and spikes

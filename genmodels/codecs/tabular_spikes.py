@@ -24,7 +24,8 @@ def find_spikes(obs: np.ndarray, min_frac: float, max_spikes: int) -> tuple[np.n
     it is at least ``CONTRAST`` times as frequent as the next smaller and the next
     larger distinct value (so the modes of a smooth count, e.g. a Poisson, or the values
     of a uniform column are not spikes: modelling them apart would leave a hole in the
-    other values that a smooth model fills back). At most ``max_spikes``, the most
+    other values that a smooth model fills back; a frequent value next to a larger spike
+    is not one either). At most ``max_spikes``, the most
     frequent first (ties: the smaller value). None if the column has at most
     ``FEW_LEVELS`` distinct values or if the others would be fewer than
     ``MIN_REST_DISTINCT``: such a column is a few values, already handled as per-value

@@ -1,6 +1,8 @@
-"""Evaluation of synthetic data: metrics as small pure functions, grouped by question
-(``fidelity``, ``c2st`` detection, ``utility``, ``privacy``), and ``evaluate`` which
-runs them all on two tables and returns a :class:`TableReport`.
+"""Evaluation of synthetic data: metrics as small pure functions grouped by question —
+``fidelity`` (+ ``c2st``, ``mmd``, ``prdc``), ``likelihood``, ``utility``, ``privacy``,
+``fairness``, ``diversity``, ``cost`` — and :func:`evaluate`, which runs them on two
+tables (plus optionally a holdout and the fitted model) and returns an
+:class:`EvaluationReport`.
 """
 
 from __future__ import annotations
@@ -10,12 +12,17 @@ import numbers
 import time
 from typing import Any
 
-from genmodels.evaluation._tables import align, as_frame
-from genmodels.evaluation.report import TableReport
+import numpy as np
 
-__all__ = ["TableReport", "evaluate"]
+from genmodels.evaluation._tables import Kind, align, as_frame
+from genmodels.evaluation.report import SCORE_FORMULA, EvaluationReport, TableReport
+
+__all__ = ["SCORE_FORMULA", "EvaluationReport", "TableReport", "evaluate"]
 
 log = logging.getLogger(__name__)
+
+SAMPLE_ROWS = 3000
+"""Rows per side for MMD and PRDC (drawn with the seed): both cost O(rows^2)."""
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -24,44 +31,104 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
-def evaluate(real: Any, synth: Any, *, target: str | None = None, seed: int = 0,
-             max_rows: int = 20_000) -> TableReport:
-    """Compare a synthetic table with the real one.
+def _check_sensitive(sensitive: Any, kinds: dict[str, Kind], target: str | None
+                     ) -> tuple[str, ...]:
+    if sensitive is None:
+        return ()
+    names = (sensitive,) if isinstance(sensitive, str) else sensitive
+    if not isinstance(names, list | tuple) or not names:
+        raise ValueError(f"sensitive: got {sensitive!r}; allowed: a column name or a list "
+                         "of column names")
+    for name in names:
+        if name not in kinds:
+            raise ValueError(f"sensitive: got {name!r}; allowed: one of the columns "
+                             f"{', '.join(map(str, kinds))}")
+        if name == target:
+            raise ValueError(f"sensitive: {name!r} is the target; allowed: another column")
+    if len(set(names)) != len(names):
+        raise ValueError(f"sensitive: got {sensitive!r}; allowed: each column once")
+    return tuple(names)
 
-    ``real``/``synth``: DataFrames with the same columns (or 2-D arrays, or CSV/Parquet
-    paths). Per column: KS statistic (numeric, datetime) or total-variation distance
-    (categorical, boolean; missing is a level) and the missing-rate difference. Per pair:
-    |Pearson correlation difference| (numeric pairs) or contingency-table TV
-    (categorical pairs; categorical x numeric-decile pairs). Detection: 5-fold ROC AUC of
-    gradient-boosted trees telling real from synthetic rows (at most ``max_rows`` a side,
-    drawn with ``seed``). With ``target``: train-on-synthetic / test-on-real utility.
 
-    ``score = mean(1 - column_distance, 1 - pairwise_distance, 1 - 2*max(AUC - 0.5, 0))``
-    in [0, 1], higher is better; the utility and the exact-copy rate are reported but
-    not scored.
+def _check_model(model: Any) -> None:
+    if model is None:
+        return
+    if not all(callable(getattr(model, a, None)) for a in ("log_prob", "sample")) \
+            or not hasattr(model, "capabilities"):
+        raise ValueError(f"model: got {type(model).__name__}; allowed: a fitted gm.Generator")
+    if getattr(model, "fitted", True) is False:
+        raise ValueError("model: the Generator is not fitted; allowed: a fitted gm.Generator")
+
+
+def _check_modes(modes: Any, kinds: dict[str, Kind]) -> np.ndarray | None:
+    if modes is None:
+        return None
+    numeric = [c for c, k in kinds.items() if k != "categorical"]
+    if not numeric:
+        raise ValueError("modes: the table has no numeric column to place modes in; "
+                         "allowed: modes only for tables with numeric columns")
+    try:
+        arr = np.asarray(modes, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = np.empty((0, 0))
+    if arr.ndim != 2 or len(arr) == 0 or arr.shape[1] != len(numeric) \
+            or not np.isfinite(arr).all():
+        raise ValueError(f"modes: got an array of shape {arr.shape}; allowed: finite "
+                         f"(K, {len(numeric)}) — one row per mode, one column per numeric "
+                         f"column ({', '.join(map(str, numeric)) or 'none'})")
+    return arr
+
+
+def evaluate(real: Any, synth: Any, *, target: str | None = None,
+             sensitive: str | list[str] | None = None, model: Any = None,
+             holdout: Any = None, modes: Any = None, seed: int = 0,
+             max_rows: int = 20_000) -> EvaluationReport:
+    """Compare a synthetic table with the real one it imitates.
+
+    ``real`` is the training table, ``synth`` the generated one, ``holdout`` real rows
+    the generator never saw (all: DataFrames with the same columns, 2-D arrays, or
+    CSV/Parquet paths). Groups of the report:
+
+    * fidelity (always): per-column KS/TV and missing rates, pairwise correlation and
+      contingency differences, C2ST AUC (at most ``max_rows`` a side), MMD^2 and
+      precision/recall/density/coverage on ``SAMPLE_ROWS`` a side in the feature space
+      of :mod:`genmodels.evaluation.features`;
+    * privacy (always; attack figures need ``holdout``): exact copies, DCR and NNDR of
+      synthetic (and holdout) rows to the training rows, membership-inference AUC;
+    * utility (``target``): TSTR vs TRTR, boosted trees and a linear model, tested on
+      ``holdout`` (or a quarter of ``real``);
+    * fairness (``sensitive``: a column or a list): per-group fidelity and utility,
+      demographic-parity and equalized-odds gaps;
+    * likelihood and cost (``model``, the fitted ``gm.Generator``): NLL and bits/dim on
+      the holdout and training rows (labelled when a bound), fit time, memory, speed;
+    * diversity (``modes``: ``(K, n_numeric_columns)`` known mode centres): coverage.
+
+    ``score`` (fidelity) = ``mean(1 - column_distance, 1 - pairwise_distance,
+    1 - 2*max(AUC - 0.5, 0))`` in [0, 1], higher is better; ``group_scores()`` adds
+    utility and privacy composites (formulas in ``SCORE_FORMULA``). Same inputs and
+    ``seed`` give the same report.
     """
-    from genmodels.evaluation.c2st import c2st_auc
-    from genmodels.evaluation.fidelity import column_metrics, pairwise_metrics
-    from genmodels.evaluation.privacy import exact_match_rate
-    from genmodels.evaluation.utility import tstr
-
     seed = _check_int("seed", seed, 0)
     max_rows = _check_int("max_rows", max_rows, 2)
     start = time.perf_counter()
+    was_array = isinstance(real, np.ndarray)
     real = as_frame(real, "real")
     synth, kinds = align(real, as_frame(synth, "synth"))
+    hold = None if holdout is None else align(real, as_frame(holdout, "holdout"), "holdout")[0]
     if target is not None and target not in kinds:
         raise ValueError(f"target: got {target!r}; allowed: one of the columns "
                          f"{', '.join(map(str, kinds))}")
-    columns = column_metrics(real, synth, kinds)
-    pairwise = pairwise_metrics(real, synth, kinds)
-    c2st = c2st_auc(real, synth, kinds, seed=seed, max_rows=max_rows)
-    utility = None
-    if target is not None:
-        utility = tstr(real, synth, kinds, target, seed=seed, max_rows=max_rows)
-    copies = exact_match_rate(real, synth, kinds)
-    seconds = time.perf_counter() - start
-    log.info("evaluate: %d real x %d synth rows, %d columns in %.2f s",
-             len(real), len(synth), len(kinds), seconds)
-    return TableReport(columns, pairwise, c2st, copies, len(real), len(synth), seed,
-                       round(seconds, 3), utility)
+    sens = _check_sensitive(sensitive, kinds, target)
+    _check_model(model)
+    modes_arr = _check_modes(modes, kinds)
+    from genmodels.evaluation._run import run_groups
+
+    groups, timings = run_groups(real, synth, kinds, hold, target=target, sensitive=sens,
+                                 model=model, modes=modes_arr, seed=seed, max_rows=max_rows,
+                                 was_array=was_array, sample_rows=SAMPLE_ROWS)
+    seconds = round(time.perf_counter() - start, 3)
+    log.info("evaluate: %d real x %d synth rows, %d columns in %.2f s (%s)", len(real),
+             len(synth), len(kinds), seconds, timings)
+    return EvaluationReport(n_real=len(real), n_synth=len(synth), seed=seed, seconds=seconds,
+                            n_holdout=None if hold is None else len(hold), target=target,
+                            sensitive=sens, timings=timings, **groups)

@@ -52,8 +52,8 @@ def column_kind(s: pd.Series) -> Kind:
     return "categorical"
 
 
-def _coerce(s: pd.Series, kind: Kind) -> pd.Series:
-    """Bring a synthetic column to the kind of its real counterpart, or raise."""
+def _coerce(s: pd.Series, kind: Kind, argument: str = "synth") -> pd.Series:
+    """Bring a column to the kind of its real counterpart, or raise."""
     if kind == "categorical" or column_kind(s) == kind:
         return s
     try:
@@ -62,23 +62,25 @@ def _coerce(s: pd.Series, kind: Kind) -> pd.Series:
         return pd.to_datetime(s, errors="raise")
     except (ValueError, TypeError) as err:
         raise ValueError(
-            f"synth: column {s.name!r} has dtype {s.dtype} and cannot be read as {kind} like "
-            f"the real column; allowed: {kind} values"
+            f"{argument}: column {s.name!r} has dtype {s.dtype} and cannot be read as {kind} "
+            f"like the real column; allowed: {kind} values"
         ) from err
 
 
-def align(real: pd.DataFrame, synth: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Kind]]:
-    """Check that both tables have the same columns; return synth in real's column order
-    (coerced to the real columns' kinds) and each column's kind."""
+def align(real: pd.DataFrame, synth: pd.DataFrame, argument: str = "synth"
+          ) -> tuple[pd.DataFrame, dict[str, Kind]]:
+    """Check that both tables have the same columns; return ``synth`` (named ``argument``
+    in errors) in real's column order, coerced to the real columns' kinds, and each
+    column's kind."""
     missing = [str(c) for c in real.columns if c not in synth.columns]
     extra = [str(c) for c in synth.columns if c not in real.columns]
     if missing or extra:
         raise ValueError(
-            "synth: columns differ from real: "
-            f"missing from synth {missing}, not in real {extra}; allowed: the same columns"
+            f"{argument}: columns differ from real: "
+            f"missing from {argument} {missing}, not in real {extra}; allowed: the same columns"
         )
     kinds = {c: column_kind(real[c]) for c in real.columns}
-    synth = pd.DataFrame({c: _coerce(synth[c], kinds[c]) for c in real.columns})
+    synth = pd.DataFrame({c: _coerce(synth[c], kinds[c], argument) for c in real.columns})
     return synth, kinds
 
 
@@ -93,7 +95,7 @@ def to_float(s: pd.Series, kind: Kind) -> np.ndarray:
     return s.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _labels(s: pd.Series) -> np.ndarray:
+def as_labels(s: pd.Series) -> np.ndarray:
     """Values as strings (object array), ``None`` where missing."""
     return s.astype("string").to_numpy(dtype=object, na_value=None)
 
@@ -106,7 +108,7 @@ def joint_codes(real: pd.Series, synth: pd.Series, max_levels: int | None = None
     that many are kept and the rest share one "other" code. A missing value gets the
     last code (or ``-1`` if ``missing_code`` is False). Codes lie in ``0..k-1``.
     """
-    both = np.concatenate([_labels(real), _labels(synth)])
+    both = np.concatenate([as_labels(real), as_labels(synth)])
     codes, uniques = pd.factorize(both, use_na_sentinel=True)
     n_real = len(real)
     cr, cs = codes[:n_real], codes[n_real:]

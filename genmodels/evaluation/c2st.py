@@ -80,7 +80,8 @@ def grouped_folds(hashes: np.ndarray, k: int, rng: np.random.Generator,
 
 def c2st_auc(real: pd.DataFrame, synth: pd.DataFrame, kinds: dict[str, Kind], *,
              seed: int = 0, max_rows: int = 20_000, folds: int = 5) -> C2STResult:
-    """Cross-validated ROC AUC of telling real from synthetic rows on a balanced sample
+    """Classifier two-sample test (Lopez-Paz & Oquab 2017): cross-validated ROC AUC of
+    boosted trees telling real from synthetic rows on a balanced sample
     of ``min(len(real), len(synth), max_rows)`` rows per side, drawn with ``seed``.
     Identical rows stay in one fold (see ``grouped_folds``).
 

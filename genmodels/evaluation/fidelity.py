@@ -8,12 +8,20 @@ every column and every pair of columns. All distances are 0 for identical data.
 from __future__ import annotations
 
 import itertools
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from genmodels.evaluation._tables import Kind, joint_codes, quantile_codes, to_float
+
+if TYPE_CHECKING:
+    from genmodels.evaluation.c2st import C2STResult
+    from genmodels.evaluation.mmd import MMDResult
+    from genmodels.evaluation.prdc import PRDCResult
 
 MAX_PAIR_LEVELS = 30
 """Contingency tables keep the 30 most frequent levels of a column (+ "other")."""
@@ -128,3 +136,76 @@ def pairwise_metrics(real: pd.DataFrame, synth: pd.DataFrame,
     frame = pd.DataFrame(rows, columns=names)
     frame[["column_a", "column_b"]] = frame[["column_a", "column_b"]].astype(str)
     return frame
+
+
+def _mean_stat(frame: pd.DataFrame, mask: Any) -> float:
+    values = frame.loc[mask, "statistic"]
+    return float(values.mean()) if len(values) else float("nan")
+
+
+@dataclass
+class Fidelity:
+    """The fidelity group: per-column and pairwise tables, C2ST, MMD and PRDC (the last
+    two in the feature space ``feature_space`` describes; ``None`` when not computed)."""
+
+    columns: pd.DataFrame
+    pairwise: pd.DataFrame
+    c2st: C2STResult
+    mmd: MMDResult | None = None
+    prdc: PRDCResult | None = None
+    feature_space: str = ""
+
+    @property
+    def c2st_auc(self) -> float:
+        return self.c2st.auc
+
+    @property
+    def column_distance(self) -> float:
+        """Mean per-column distance (KS/TV with missing rates), [0, 1], lower is better."""
+        return float(self.columns["distance"].mean())
+
+    @property
+    def pairwise_distance(self) -> float:
+        """Mean pairwise distance (half |corr diff|, contingency TV), [0, 1]; NaN if no pairs."""
+        return float(self.pairwise["distance"].mean()) if len(self.pairwise) else float("nan")
+
+    @property
+    def corr_diff(self) -> float:
+        """Mean |Pearson corr real - synth| over numeric pairs, [0, 2]; NaN if none."""
+        return _mean_stat(self.pairwise, self.pairwise["kind"] == "numeric")
+
+    @property
+    def contingency_tv(self) -> float:
+        """Mean contingency-table TV over categorical pairs, [0, 1]; NaN if none."""
+        return _mean_stat(self.pairwise, self.pairwise["kind"] == "categorical")
+
+    @property
+    def mixed_tv(self) -> float:
+        """Mean contingency-table TV over categorical x numeric-decile pairs; NaN if none."""
+        return _mean_stat(self.pairwise, self.pairwise["kind"] == "mixed")
+
+    @property
+    def score(self) -> float:
+        """Mean of ``1 - column_distance``, ``1 - pairwise_distance`` and
+        ``1 - 2 * max(c2st_auc - 0.5, 0)`` over the terms that are defined. [0, 1],
+        higher is better; 1 = indistinguishable by these tests."""
+        detect = 1.0 - 2.0 * max(self.c2st_auc - 0.5, 0.0)
+        terms = [1.0 - self.column_distance, 1.0 - self.pairwise_distance, detect]
+        terms = [t for t in terms if not math.isnan(t)]
+        return float(np.clip(np.mean(terms), 0.0, 1.0)) if terms else float("nan")
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        from genmodels.evaluation._json import clean, records
+
+        return clean({
+            "score": self.score, "column_distance": self.column_distance,
+            "pairwise_distance": self.pairwise_distance, "corr_diff": self.corr_diff,
+            "contingency_tv": self.contingency_tv, "mixed_tv": self.mixed_tv,
+            "c2st": asdict(self.c2st),
+            "mmd": asdict(self.mmd) if self.mmd else None,
+            "prdc": asdict(self.prdc) if self.prdc else None,
+            "feature_space": self.feature_space,
+            "columns": records(self.columns), "pairwise": records(self.pairwise),
+        })

@@ -1,4 +1,5 @@
-"""The result of ``gm.evaluate`` on two tables: per-column, pairwise and detection metrics."""
+"""The typed result of ``gm.evaluate``: one object per question (fidelity, likelihood,
+utility, privacy, fairness, diversity, cost), with JSON and DataFrame exports."""
 
 from __future__ import annotations
 
@@ -9,155 +10,201 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from genmodels.evaluation._json import clean, num
 from genmodels.evaluation.c2st import C2STResult
-from genmodels.evaluation.utility import UtilityResult
+from genmodels.evaluation.cost import Cost
+from genmodels.evaluation.diversity import ModeCoverage
+from genmodels.evaluation.fairness import FairnessColumn
+from genmodels.evaluation.fidelity import Fidelity
+from genmodels.evaluation.likelihood import Likelihood
+from genmodels.evaluation.privacy import Privacy
+from genmodels.evaluation.utility import Utility
 
-
-def _num(v: Any) -> float | None:
-    """A JSON-able float (``None`` for NaN)."""
-    v = float(v)
-    return None if math.isnan(v) else v
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    out = []
-    for row in frame.to_dict(orient="records"):
-        out.append({k: (_num(v) if isinstance(v, float | np.floating) else v)
-                    for k, v in row.items()})
-    return out
-
-
-def _mean(frame: pd.DataFrame, mask: Any = None) -> float:
-    values = frame["statistic"] if mask is None else frame.loc[mask, "statistic"]
-    return float(values.mean()) if len(values) else float("nan")
+FORMAT_VERSION = 2
+SCORE_FORMULA = {
+    "score": "fidelity score: mean(1 - column_distance, 1 - pairwise_distance, "
+             "1 - 2*max(c2st_auc - 0.5, 0)) over the defined terms; [0, 1], higher is better",
+    "utility": "mean over learners of clip(synth_score / real_score, 0, 1)",
+    "privacy": "with a holdout: mean(1 - 2*max(mia_auc - 0.5, 0), min(dcr_ratio, 1), "
+               "1 - max(exact_copy_rate - holdout_copy_rate, 0)); without: "
+               "1 - exact_copy_rate",
+}
+_LIKELIHOOD_SUFFIX = {"exact": "", "bound": "_upper_bound", "approximate": "_approx"}
 
 
 @dataclass
-class TableReport:
-    """Fidelity of a synthetic table to a real one (see ``evaluate`` for the formulas).
+class EvaluationReport:
+    """Everything ``gm.evaluate`` measured. Groups are ``None`` when their input was not
+    given (``target``, ``sensitive``, ``model``, ``holdout``, ``modes``).
 
-    ``columns``: one row per column (``distance`` in [0, 1]); ``pairwise``: one row per
-    pair of columns (``distance`` in [0, 1]); ``c2st_auc``: real-vs-synthetic ROC AUC
-    (0.5 ideal); ``score`` in [0, 1], higher is better.
+    ``score`` is the fidelity composite (see :data:`SCORE_FORMULA`), in [0, 1], higher
+    is better; :meth:`group_scores` adds the utility and privacy composites.
     """
 
-    columns: pd.DataFrame
-    pairwise: pd.DataFrame
-    c2st: C2STResult
-    exact_match_rate: float
+    fidelity: Fidelity
+    privacy: Privacy
     n_real: int
     n_synth: int
     seed: int
     seconds: float
-    utility: UtilityResult | None = None
+    n_holdout: int | None = None
+    target: str | None = None
+    sensitive: tuple[str, ...] = ()
+    likelihood: Likelihood | None = None
+    utility: Utility | None = None
+    fairness: dict[str, FairnessColumn] | None = None
+    diversity: ModeCoverage | None = None
+    cost: Cost | None = None
+    timings: dict[str, float] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------ fidelity shortcuts
+    @property
+    def columns(self) -> pd.DataFrame:
+        return self.fidelity.columns
+
+    @property
+    def pairwise(self) -> pd.DataFrame:
+        return self.fidelity.pairwise
+
+    @property
+    def c2st(self) -> C2STResult:
+        return self.fidelity.c2st
 
     @property
     def c2st_auc(self) -> float:
-        return self.c2st.auc
+        return self.fidelity.c2st_auc
 
     @property
     def column_distance(self) -> float:
-        """Mean per-column distance (KS/TV with missing rates), [0, 1], lower is better."""
-        return float(self.columns["distance"].mean())
+        return self.fidelity.column_distance
 
     @property
     def pairwise_distance(self) -> float:
-        """Mean pairwise distance (half |corr diff|, contingency TV), [0, 1]; NaN if no pairs."""
-        return float(self.pairwise["distance"].mean()) if len(self.pairwise) else float("nan")
+        return self.fidelity.pairwise_distance
 
     @property
     def corr_diff(self) -> float:
-        """Mean |Pearson corr real - synth| over numeric pairs, [0, 2]; NaN if none."""
-        return _mean(self.pairwise, self.pairwise["kind"] == "numeric")
+        return self.fidelity.corr_diff
 
     @property
     def contingency_tv(self) -> float:
-        """Mean contingency-table TV over categorical pairs, [0, 1]; NaN if none."""
-        return _mean(self.pairwise, self.pairwise["kind"] == "categorical")
+        return self.fidelity.contingency_tv
 
     @property
     def mixed_tv(self) -> float:
-        """Mean contingency-table TV over categorical x numeric-decile pairs; NaN if none."""
-        return _mean(self.pairwise, self.pairwise["kind"] == "mixed")
+        return self.fidelity.mixed_tv
+
+    @property
+    def exact_match_rate(self) -> float:
+        """Share of synthetic rows that copy a real row, [0, 1], lower is safer."""
+        return self.privacy.exact_copy_rate
 
     @property
     def score(self) -> float:
-        """Mean of ``1 - column_distance``, ``1 - pairwise_distance`` and
-        ``1 - 2 * max(c2st_auc - 0.5, 0)`` over the terms that are defined. [0, 1]."""
-        detect = 1.0 - 2.0 * max(self.c2st_auc - 0.5, 0.0)
-        terms = [1.0 - self.column_distance, 1.0 - self.pairwise_distance, detect]
-        terms = [t for t in terms if not math.isnan(t)]
-        return float(np.clip(np.mean(terms), 0.0, 1.0))
+        """The fidelity composite (:attr:`Fidelity.score`), [0, 1], higher is better."""
+        return self.fidelity.score
+
+    # ------------------------------------------------------------- summaries
+    def group_scores(self) -> dict[str, float | None]:
+        """Composites in [0, 1], higher is better (formulas in :data:`SCORE_FORMULA`);
+        ``None`` for a group that was not measured."""
+        return {"fidelity": num(self.score), "utility": num(self._utility_score()),
+                "privacy": num(self._privacy_score())}
+
+    def _utility_score(self) -> float | None:
+        if self.utility is None:
+            return None
+        ratios = [np.clip(r.ratio, 0.0, 1.0) for r in self.utility.results.values()
+                  if not math.isnan(r.ratio)]
+        return float(np.mean(ratios)) if ratios else None
+
+    def _privacy_score(self) -> float:
+        p = self.privacy
+        if p.mia_auc is None:
+            return 1.0 - p.exact_copy_rate
+        ratio = p.dcr_ratio
+        terms = [1.0 - 2.0 * max(p.mia_auc - 0.5, 0.0),
+                 1.0 - max(p.exact_copy_rate - (p.holdout_copy_rate or 0.0), 0.0)]
+        if ratio is not None and not math.isnan(ratio):
+            terms.append(min(ratio, 1.0))
+        return float(np.mean(terms))
 
     def headline(self) -> dict[str, float | None]:
-        """The summary numbers (NaN as ``None``)."""
-        out = {
-            "score": self.score, "column_distance": self.column_distance,
-            "pairwise_distance": self.pairwise_distance, "corr_diff": self.corr_diff,
-            "contingency_tv": self.contingency_tv, "mixed_tv": self.mixed_tv,
-            "c2st_auc": self.c2st_auc, "exact_match_rate": self.exact_match_rate,
+        """The summary numbers, one flat dict (NaN as ``None``)."""
+        f = self.fidelity
+        out: dict[str, Any] = {
+            "score": self.score, "column_distance": f.column_distance,
+            "pairwise_distance": f.pairwise_distance, "corr_diff": f.corr_diff,
+            "contingency_tv": f.contingency_tv, "mixed_tv": f.mixed_tv,
+            "c2st_auc": f.c2st_auc, "exact_match_rate": self.exact_match_rate,
         }
-        if self.utility is not None:
-            out |= {"utility_real": self.utility.real_score,
-                    "utility_synth": self.utility.synth_score,
-                    "utility_ratio": self.utility.ratio}
-        return {k: _num(v) for k, v in out.items()}
-
-    def to_dict(self) -> dict[str, Any]:
-        """Everything, JSON-able (NaN becomes ``None``)."""
-        c2st = {"auc": _num(self.c2st.auc), "auc_std": _num(self.c2st.auc_std),
-                "folds": self.c2st.folds, "rows_per_side": self.c2st.rows_per_side}
-        utility = None
+        if f.mmd is not None:
+            out["mmd2"] = f.mmd.mmd2
+        if f.prdc is not None:
+            out |= {k: getattr(f.prdc, k) for k in ("precision", "recall", "density", "coverage")}
         if self.utility is not None:
             u = self.utility
-            utility = {"target": u.target, "task": u.task, "metric": u.metric,
-                       "real_score": _num(u.real_score), "synth_score": _num(u.synth_score),
-                       "ratio": _num(u.ratio)}
-        return {
-            "summary": self.headline(),
-            "n_real": self.n_real, "n_synth": self.n_synth, "seed": self.seed,
-            "seconds": self.seconds, "c2st": c2st, "utility": utility,
-            "columns": _records(self.columns), "pairwise": _records(self.pairwise),
+            out |= {"utility_real": u.real_score, "utility_synth": u.synth_score,
+                    "utility_ratio": u.ratio}
+            if "linear" in u.results:
+                out["utility_linear_ratio"] = u.results["linear"].ratio
+        if self.privacy.mia_auc is not None:
+            out |= {"dcr_ratio": self.privacy.dcr_ratio, "mia_auc": self.privacy.mia_auc}
+        lk = self.likelihood
+        if lk is not None and lk.kind != "unavailable":
+            where = "holdout" if lk.holdout_nll is not None else "train"
+            sfx = _LIKELIHOOD_SUFFIX[lk.kind]
+            out[f"{where}_nll{sfx}"] = getattr(lk, f"{where}_nll")
+            out[f"{where}_bits_per_dim{sfx}"] = getattr(lk, f"{where}_bits_per_dim")
+        if self.diversity is not None:
+            out["mode_coverage"] = self.diversity.coverage
+        if self.cost is not None:
+            out |= {"fit_seconds": self.cost.fit_seconds,
+                    "sample_rows_per_s": self.cost.sample_rows_per_s}
+        scores = self.group_scores()
+        out |= {"utility_score": scores["utility"], "privacy_score": scores["privacy"]}
+        return {k: num(v) for k, v in out.items()}
+
+    # --------------------------------------------------------------- exports
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, JSON-able (NaN becomes ``None``); one key per group."""
+        fair = None
+        if self.fairness is not None:
+            fair = {c: fc.to_dict() for c, fc in self.fairness.items()}
+        return clean({
+            "format_version": FORMAT_VERSION, "summary": self.headline(),
+            "scores": self.group_scores(), "score_formula": SCORE_FORMULA,
+            "n_real": self.n_real, "n_synth": self.n_synth, "n_holdout": self.n_holdout,
+            "seed": self.seed, "seconds": self.seconds, "target": self.target,
+            "sensitive": list(self.sensitive), "timings": self.timings,
+            "fidelity": self.fidelity.to_dict(),
+            "likelihood": self.likelihood.to_dict() if self.likelihood else None,
+            "utility": self.utility.to_dict() if self.utility else None,
+            "privacy": self.privacy.to_dict(),
+            "fairness": fair,
+            "diversity": {"modes": self.diversity.to_dict()} if self.diversity else None,
+            "cost": self.cost.to_dict() if self.cost else None,
             **({"meta": self.meta} if self.meta else {}),
-        }
+        })
 
     def to_frame(self) -> pd.DataFrame:
-        """Long format, one metric a row: ``section`` (summary/column/pair), ``name``,
-        ``metric``, ``value``; frames of several reports concatenate cleanly."""
-        rows = [("summary", "", k, v) for k, v in self.headline().items()]
-        for r in self.columns.itertuples(index=False):
-            rows.append(("column", r.column, r.metric, r.statistic))
-            rows.append(("column", r.column, "missing_diff", r.missing_diff))
-        for r in self.pairwise.itertuples(index=False):
-            rows.append(("pair", f"{r.column_a} x {r.column_b}", r.metric, r.statistic))
-        frame = pd.DataFrame(rows, columns=["section", "name", "metric", "value"])
-        frame["value"] = frame["value"].astype(np.float64)
+        """Long format, one figure a row: ``group`` (summary, fidelity, likelihood,
+        utility, privacy, fairness, diversity, cost), ``name`` (a column, a pair ``a x b``,
+        a learner, ``column=group``, or ``""``), ``metric``, ``value`` (float; NaN where
+        undefined). Frames of several reports concatenate cleanly."""
+        from genmodels.evaluation._frame import frame_rows
+
+        frame = pd.DataFrame(frame_rows(self), columns=["group", "name", "metric", "value"])
+        frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(np.float64)
         return frame
 
     def summary(self, worst: int = 3) -> str:
-        """A few lines for a terminal: the score, the headline metrics, the worst columns."""
-        h = self.headline()
+        """A few lines for a terminal: scores, then one line per measured group."""
+        from genmodels.evaluation._frame import summary_lines
 
-        def fmt(v: float | None) -> str:
-            return "n/a" if v is None else f"{v:.3f}"
+        return "\n".join(summary_lines(self, worst))
 
-        lines = [
-            f"score {fmt(h['score'])} (1 = indistinguishable)  "
-            f"real {self.n_real} rows, synth {self.n_synth} rows",
-            f"columns: mean distance {fmt(h['column_distance'])} (KS / TV)",
-            f"pairs: corr diff {fmt(h['corr_diff'])}, contingency TV "
-            f"{fmt(h['contingency_tv'])}, mixed TV {fmt(h['mixed_tv'])}",
-            f"C2ST AUC {fmt(h['c2st_auc'])} (0.5 ideal, {self.c2st.folds}-fold, "
-            f"{self.c2st.rows_per_side} rows a side)",
-            f"exact copies of real rows: {100 * self.exact_match_rate:.1f}% of synth",
-        ]
-        if self.utility is not None:
-            u = self.utility
-            lines.append(f"utility ({u.metric} on {u.target!r}): real {fmt(_num(u.real_score))}, "
-                         f"synth {fmt(_num(u.synth_score))}, ratio {fmt(_num(u.ratio))}")
-        top = self.columns.nlargest(worst, "distance")
-        worst_txt = ", ".join(f"{r.column} {r.metric} {r.statistic:.3f}"
-                              for r in top.itertuples(index=False))
-        lines.append(f"worst columns: {worst_txt}")
-        return "\n".join(lines)
+
+TableReport = EvaluationReport
+"""The first name of the report; kept as an alias."""

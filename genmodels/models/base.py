@@ -82,6 +82,8 @@ class Capabilities:
     deep: bool = False
     likelihood_note: str = ""
     """What ``log_prob`` means when it is not exact (shown in ``genmodels models``)."""
+    codec_options: tuple[tuple[str, Any], ...] = ()
+    """Codec settings this model works best with (user's codec_options override them)."""
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)

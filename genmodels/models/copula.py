@@ -69,6 +69,9 @@ class GaussianCopula(Model):
         # (likelihood='box', default) or, cruder, by the copula density at each level's
         # interval midpoint times the level's probability (likelihood='midpoint').
         likelihood_note="approximate with 2+ discrete fields",
+        # Its empirical marginals keep point masses exactly; the codec's spike fields
+        # would only dilute correlations with their random filler.
+        codec_options=(("max_spikes", 0),),
     )
     params: ClassVar[dict[str, Param]] = {
         "knots": Param(0, int, _nonneg_int, "an integer >= 0",

@@ -14,7 +14,8 @@ from genmodels.models import registry
 from tests.conftest import make_mixed_frame
 
 MODELS = sorted(registry())
-FAST = {"gmm": {"max_components": 3}, "categorical_mixture": {"max_components": 3}}
+FAST = {"gmm": {"max_components": 3}, "categorical_mixture": {"max_components": 3},
+        "vae": {"epochs": 60, "hidden": [64, 64], "latent_dim": 16}}
 
 
 def fitted(name: str, data=None, seed: int = 0) -> gm.Generator:

@@ -12,6 +12,15 @@ from genmodels.models import registry
 MODELS = sorted(registry())
 
 
+def _small(model: str) -> dict:
+    """Settings that keep a slow family quick here (these tests are about input handling)."""
+    if "mixture" in model or model == "gmm":
+        return {"max_components": 2}
+    if registry()[model].capabilities.deep:
+        return {"epochs": 2}
+    return {}
+
+
 def test_missing_path_and_empty_files(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         gm.Generator("copula").fit(tmp_path / "nope.csv")
@@ -63,7 +72,7 @@ def test_wide_table_200_columns(model):
     data = {f"num{i}": (base[:, 0] * (i % 3) + rng.normal(size=n)).round(3) for i in range(150)}
     data |= {f"cat{i}": rng.choice(["a", "b", "c"], n) for i in range(50)}
     df = pd.DataFrame(data)
-    extra = {"max_components": 2} if "mixture" in model or model == "gmm" else {}
+    extra = _small(model)
     out = gm.Generator(model, **extra).fit(df, seed=0).sample(50, seed=0)
     assert out.shape == (50, 200)
 
@@ -78,10 +87,16 @@ def test_categorical_with_10000_levels(model):
     df = pd.DataFrame({"zip": zips, "income": rng.gamma(2.0, 20_000, n).round(0),
                        "grp": rng.choice(["u", "v"], n)})
     assert df["zip"].nunique() == 10_000
-    extra = {"max_components": 2} if "mixture" in model or model == "gmm" else {}
+    extra = _small(model)
     gen = gm.Generator(model, **extra).fit(df, seed=0)
     out = gen.sample(1000, seed=1)
     assert set(out["zip"]) <= set(df["zip"])
     level = df["zip"].iloc[0]
+    if registry()[model].capabilities.deep:
+        # A 2-epoch deep model conditions by rejection here: a 1-in-10,000 level must be
+        # refused with a message naming the column, never return fewer rows.
+        with pytest.raises(ValueError, match="zip"):
+            gen.sample(5, seed=2, condition={"zip": level})
+        return
     cond = gen.sample(5, seed=2, condition={"zip": level})
     assert (cond["zip"] == level).all()

@@ -184,25 +184,33 @@ def test_same_seed_same_report_and_json(real: pd.DataFrame) -> None:
     synth = make_table(800, seed=5)
     a, b = evaluate(real, synth, seed=7), evaluate(real, synth, seed=7)
     da, db = a.to_dict(), b.to_dict()
-    da.pop("seconds"), db.pop("seconds")
+    for d in (da, db):
+        d.pop("seconds"), d.pop("timings")
     assert da == db
     text = json.dumps(a.to_dict(), allow_nan=False)
     assert json.loads(text)["summary"]["score"] == pytest.approx(a.score)
-    assert a.to_dict()["c2st"]["rows_per_side"] == 800
+    assert a.to_dict()["fidelity"]["c2st"]["rows_per_side"] == 800
 
 
 def test_report_views(real: pd.DataFrame) -> None:
     report = evaluate(real, make_table(600, seed=6), target="flag")
     assert isinstance(report, TableReport)
     frame = report.to_frame()
-    assert list(frame.columns) == ["section", "name", "metric", "value"]
-    summary = frame[frame.section == "summary"].set_index("metric")["value"]
+    assert list(frame.columns) == ["group", "name", "metric", "value"]
+    assert frame["value"].dtype == np.float64
+    summary = frame[frame.group == "summary"].set_index("metric")["value"]
     assert summary["score"] == pytest.approx(report.score)
     assert summary["c2st_auc"] == pytest.approx(report.c2st_auc)
-    assert len(frame[frame.section == "pair"]) == len(report.pairwise) == 15
+    fid = frame[frame.group == "fidelity"]
+    assert len(fid[fid.name.str.contains(" x ")]) == len(report.pairwise) == 15
+    assert fid.set_index(["name", "metric"]).loc[("x", "ks"), "value"] == pytest.approx(
+        report.columns.set_index("column").loc["x", "statistic"])
+    util = frame[frame.group == "utility"].set_index(["name", "metric"])["value"]
+    assert util[("hgb", "ratio")] == pytest.approx(report.utility.ratio)
+    assert set(frame.group) == {"summary", "fidelity", "utility", "privacy"}
     text = report.summary()
-    assert "score" in text and "C2ST" in text and "utility" in text
-    assert len(text.splitlines()) <= 10
+    assert "score" in text and "C2ST" in text and "utility" in text and "privacy" in text
+    assert len(text.splitlines()) <= 12
 
 
 def test_score_formula(real: pd.DataFrame) -> None:
