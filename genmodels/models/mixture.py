@@ -10,7 +10,6 @@ subsample of at most ``subsample`` rows, then refined by EM on all rows.
 from __future__ import annotations
 
 import dataclasses
-
 import logging
 import time
 from dataclasses import dataclass
