@@ -15,7 +15,8 @@ from tests.conftest import make_mixed_frame
 
 MODELS = sorted(registry())
 FAST = {"gmm": {"max_components": 3}, "categorical_mixture": {"max_components": 3},
-        "vae": {"epochs": 60, "hidden": [64, 64], "latent_dim": 16}}
+        "vae": {"epochs": 60, "hidden": [64, 64], "latent_dim": 16},
+        "flow": {"epochs": 30, "hidden": 64}}
 
 
 def fitted(name: str, data=None, seed: int = 0) -> gm.Generator:
