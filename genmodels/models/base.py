@@ -225,23 +225,29 @@ class Model:
         raise NotImplementedError
 
     def _sample_by_rejection(self, n: int, rng: np.random.Generator, condition: dict[int, float],
-                             *, floor: float = 1e-3, batch: int | None = None) -> np.ndarray:
-        """Exact conditional sampling for models without native conditioning: draw
-        unconditionally, keep rows whose discrete fields equal the condition. Raises if
-        a condition is on a continuous field (probability zero) or the acceptance rate
-        falls below ``floor``."""
+                             *, floor: float = 1e-3, batch: int | None = None,
+                             draw: Callable[[int], np.ndarray] | None = None,
+                             hint: str = "") -> np.ndarray:
+        """Exact conditional sampling for conditions a model cannot meet natively: draw
+        batches (``draw(size)``, by default unconditional ``_sample``), keep rows whose
+        discrete fields equal ``condition``. Raises if a condition is on a continuous
+        field (probability zero) or the acceptance rate falls below ``floor``; ``hint``
+        is appended to that message."""
         cont = [j for j in condition if self.schema_.fields[j].kind == "continuous"]
         if cont:
             raise ValueError(f"condition: {self.name} cannot condition on the continuous field "
                              f"{self.schema_.fields[cont[0]].name!r} (it has probability zero "
                              "under rejection sampling); condition on a categorical column")
+        if draw is None:
+            def draw(size: int) -> np.ndarray:
+                return self._sample(size, rng, None)
         idx = np.fromiter(condition, dtype=int)
         want = np.array([condition[j] for j in idx])
         kept: list[np.ndarray] = []
         drawn = got = 0
         batch = batch or max(4 * n, 1024)
         while got < n:
-            x = self._sample(batch, rng, None)
+            x = draw(batch)
             ok = (x[:, idx] == want).all(axis=1)
             kept.append(x[ok])
             drawn, got = drawn + batch, got + int(ok.sum())
@@ -249,7 +255,7 @@ class Model:
                 names = ", ".join(self.schema_.fields[j].name for j in idx)
                 raise ValueError(f"condition: on {names} only {got} of {drawn:,} draws met it "
                                  f"(acceptance below {floor:g}); the condition is too rare "
-                                 f"for {self.name}")
+                                 f"for {self.name}{hint}")
         return np.concatenate(kept)[:n]
 
     # ----------------------------------------------------------------- checks

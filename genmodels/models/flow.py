@@ -187,7 +187,9 @@ class FlowModel(Model):
                 return self._draw(n, rng, native)
             if any(fields[j].kind == "continuous" for j in others):
                 return importance_resample(self, n, rng, condition)
-            return self._reject(n, rng, native, others)
+            return self._sample_by_rejection(
+                n, rng, others, draw=lambda size: self._draw(size, rng, native),
+                hint='; make it a condition column (condition_columns)')
 
     def _draw(self, n: int, rng: np.random.Generator, native: Mapping[int, float]) -> np.ndarray:
         """``n`` rows with the context fields in ``native`` fixed: ``(n, d)`` float64.
@@ -238,24 +240,6 @@ class FlowModel(Model):
                              f"continuous condition column; give all condition columns "
                              f"({names}) together, or none of the continuous ones")
         return self.prior_._sample(n, rng, {pos[j]: v for j, v in native.items()} or None)
-
-    def _reject(self, n: int, rng: np.random.Generator, native: Mapping[int, float],
-                others: Mapping[int, float], floor: float = 1e-3) -> np.ndarray:
-        """Native draws given ``native``, kept when the other discrete fields match."""
-        idx = np.fromiter(others, dtype=int)
-        want = np.array([others[j] for j in idx])
-        kept, drawn, got, batch = [], 0, 0, max(4 * n, 1024)
-        while got < n:
-            x = self._draw(batch, rng, native)
-            ok = (x[:, idx] == want).all(axis=1)
-            kept.append(x[ok])
-            drawn, got = drawn + batch, got + int(ok.sum())
-            if drawn >= 20_000 and got / drawn < floor:
-                names = ", ".join(self.schema_.fields[j].name for j in idx)
-                raise ValueError(f"condition: on {names} only {got} of {drawn:,} draws met it "
-                                 f"(acceptance below {floor:g}); the condition is too rare for "
-                                 f"flow; make it a condition column (condition_columns)")
-        return np.concatenate(kept)[:n]
 
     # ----------------------------------------------------------- likelihood
     def _log_prob(self, x: np.ndarray) -> np.ndarray:

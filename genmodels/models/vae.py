@@ -162,7 +162,8 @@ class VAE(Model):
                 return self._importance_resample(n, rng, native, others)
             if not native:
                 return self._sample_by_rejection(n, rng, condition)
-            return self._reject(n, rng, native, others)
+            return self._sample_by_rejection(
+                n, rng, others, draw=lambda size: self._draw(size, rng, native))
 
     def _prior_draws(self, n: int, rng: np.random.Generator, native: Mapping[int, int]):
         """``n`` draws of ``(z, c one-hot, c codes)`` from the prior, ``c`` given ``native``."""
@@ -221,28 +222,6 @@ class VAE(Model):
         for j, v in others.items():
             out[:, j] = v
         return out
-
-    def _reject(self, n: int, rng: np.random.Generator, native: Mapping[int, int],
-                others: Mapping[int, float], floor: float = 1e-3) -> np.ndarray:
-        """Native draws given ``native``, kept when the other discrete fields match."""
-        fields = self.schema_.fields
-        cont = [j for j in others if fields[j].kind == "continuous"]
-        if cont:
-            raise ValueError(f"condition: vae cannot condition on the continuous field "
-                             f"{fields[cont[0]].name!r}; condition on a categorical column")
-        idx = np.fromiter(others, dtype=int)
-        want = np.array([others[j] for j in idx])
-        kept, drawn, got, batch = [], 0, 0, max(4 * n, 1024)
-        while got < n:
-            x = self._draw(batch, rng, native)
-            ok = (x[:, idx] == want).all(axis=1)
-            kept.append(x[ok])
-            drawn, got = drawn + batch, got + int(ok.sum())
-            if drawn >= 20_000 and got / drawn < floor:
-                names = ", ".join(fields[j].name for j in idx)
-                raise ValueError(f"condition: on {names} only {got} of {drawn:,} draws met it "
-                                 f"(acceptance below {floor:g}); the condition is too rare for vae")
-        return np.concatenate(kept)[:n]
 
     # ----------------------------------------------------------- likelihood
     def _log_prob(self, x: np.ndarray) -> np.ndarray:
