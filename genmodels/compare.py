@@ -265,7 +265,7 @@ def resolve_models(models: str | Sequence[str] | Mapping[str, Mapping]) -> dict[
     from genmodels.models.base import get_model_class, registry
 
     if isinstance(models, str):
-        names = list(registry()) if models.strip() == "all" else \
+        names = list(registry("table")) if models.strip() == "all" else \
             [m.strip() for m in models.split(",") if m.strip()]
         specs: dict[str, dict] = {n: {} for n in names}
     elif isinstance(models, Mapping):

@@ -6,6 +6,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+QUICK = {"gan": {"epochs": 1, "batch_size": 1000, "g_width": 32, "d_width": 32, "pac": 1,
+                 "noise_dim": 16, "diag_every": 0, "continuous": "linear"}}
+
+
+def quick_settings(model: str) -> dict:
+    """Hyperparameters that keep a model fast in tests about input handling (not quality):
+    deep models train one or two epochs of small networks, mixtures try few components."""
+    from genmodels.models import registry
+
+    if "mixture" in model or model == "gmm":
+        return {"max_components": 2}
+    if model in QUICK:
+        return dict(QUICK[model])
+    return {"epochs": 2} if registry()[model].capabilities.deep else {}
+
 
 def make_mixed_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
     """Correlated continuous columns, an integer, a categorical tied to x, a boolean,

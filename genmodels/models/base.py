@@ -334,10 +334,12 @@ def _load_builtin() -> None:
             importlib.import_module(f"genmodels.models.{info.name}")
 
 
-def registry() -> dict[str, type[Model]]:
-    """All registered models by name, sorted."""
+def registry(modality: str | None = None) -> dict[str, type[Model]]:
+    """All registered models by name, sorted; only those for ``modality`` (e.g. "table",
+    "text", "music") when given."""
     _load_builtin()
-    return dict(sorted(_REGISTRY.items()))
+    return {k: v for k, v in sorted(_REGISTRY.items())
+            if modality is None or modality in v.capabilities.modalities}
 
 
 def get_model_class(name: str) -> type[Model]:

@@ -87,7 +87,7 @@ def augment_study(data: Any = "adult", target: str | None = None,
     n_test = cm.check_int("n_test", n_test, 10)
     if minority_share is not None:
         minority_share = cm.check_fraction("minority_share", minority_share, high=0.5)
-    models = cm.check_names("models", models, list(registry()))
+    models = cm.check_names("models", models, list(registry("table")))
     classifiers = cm.check_names("classifiers", classifiers, list(clf.SKLEARN))
     frame, label = cm.load_table(data, name=name)
     target = cm.resolve_target(frame, target, label)

@@ -47,7 +47,7 @@ def check_classifiers(names: Any) -> list[str]:
     """Validated classifier names (a list or a comma-separated string)."""
     from genmodels.models import registry
 
-    models = registry()
+    models = registry("table")
     allowed = [*clf.SKLEARN, *models]
     names = cm.check_names("classifiers", names, allowed)
     for n in names:

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 import genmodels as gm
 from genmodels.models import registry
+from tests.conftest import quick_settings
 
-MODELS = sorted(registry())
+MODELS = sorted(registry("table"))
 KINDS = ("float", "int", "bool", "cat", "date", "nanfloat", "const", "allnan", "text")
 
 
@@ -58,7 +59,7 @@ def test_random_frames_fit_sample_or_clear_error(model, df):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            small = {"epochs": 2} if registry()[model].capabilities.deep else {}
+            small = quick_settings(model)
             gen = gm.Generator(model, **small).fit(df, seed=0)
         except ValueError as e:
             assert str(e)  # a documented, worded refusal

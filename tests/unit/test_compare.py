@@ -85,7 +85,7 @@ def test_headline_reads_a_real_evaluation() -> None:
 def test_resolve_models() -> None:
     import genmodels as gm
 
-    assert list(cmp.resolve_models("all")) == list(gm.models.registry())
+    assert list(cmp.resolve_models("all")) == list(gm.models.registry("table"))
     assert cmp.resolve_models(" gmm, copula ") == {"gmm": {}, "copula": {}}
     assert cmp.resolve_models(["gmm"]) == {"gmm": {}}
     assert cmp.resolve_models({"gmm": {"n_components": 2}}) == {"gmm": {"n_components": 2}}

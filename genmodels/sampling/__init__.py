@@ -1,0 +1,2 @@
+"""Samplers kept apart from the networks they drive (autoregressive decoding; diffusion
+schedules as they arrive)."""
