@@ -26,9 +26,11 @@ def main(out: str) -> None:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(1200, 2, generator=g)
     data = 3.0 * torch.cat([x, x[:, :1] * 0.8 + 0.2 * torch.randn(1200, 1, generator=g)], 1) + 2.0
-    # ("allreduce", ManualSync) is left out: that path hung intermittently (about 1 run
-    # in 2) on this machine; it stays out until the deadlock is found.
-    for mode, task_cls in (("ddp", VAETask),):
+    # One process group for both runs: the script joins it, so each Trainer finds it
+    # joined and leaves it alone. (Letting every Trainer join and leave made the second
+    # join race the first one's teardown on the same port and hang now and then.)
+    torch.distributed.init_process_group("gloo")
+    for mode, task_cls in (("ddp", VAETask), ("allreduce", ManualSync)):
         # a different init per rank: the Trainer must start every rank from rank 0's weights
         net = VAENet(["continuous"] * 3, [0, 0, 0], [], latent=2, hidden=[32, 32],
                      generator=torch.Generator().manual_seed(100 + rank))
@@ -40,6 +42,7 @@ def main(out: str) -> None:
                    os.path.join(out, f"{mode}-rank{rank}.pt"))
         with open(os.path.join(out, f"{mode}-rank{rank}.json"), "w") as f:
             json.dump({"history": res.history, "steps": res.steps}, f)
+    torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
