@@ -15,7 +15,7 @@ from tests.conftest import make_mixed_frame
 
 MODELS = sorted(n for n, cls in registry().items() if "table" in cls.capabilities.modalities)
 FAST = {"gmm": {"max_components": 3}, "categorical_mixture": {"max_components": 3},
-        "vae": {"epochs": 60, "hidden": [64, 64], "latent_dim": 16},
+        "vae": {"epochs": 60, "batch_size": 30, "hidden": [64, 64], "latent_dim": 16},
         "flow": {"epochs": 30, "hidden": 64},
         "gan": {"epochs": 60, "batch_size": 30, "lr": 1e-3, "pac": 1, "ema": 0.99,
                 "g_width": 64, "d_width": 64, "noise_dim": 32, "diag_every": 0}}

@@ -107,7 +107,7 @@ def test_same_seed_same_bits_and_save_load_round_trip(tmp_path):
 @pytest.fixture(scope="module")
 def cvae() -> gm.Generator:
     torch.set_num_threads(1)
-    return gm.Generator("vae", epochs=40, condition_columns=["cat"]).fit(make_mixed_frame(), seed=0)
+    return gm.Generator("vae", epochs=40, batch_size=30, condition_columns=["cat"]).fit(make_mixed_frame(), seed=0)
 
 
 def test_native_condition_gives_exact_n_and_the_right_conditional(cvae):
