@@ -98,6 +98,8 @@ class Param:
     check: Callable[[Any], bool] = lambda v: True
     allowed: str = ""
     help: str = ""
+    nullable: bool = False
+    """None is allowed as well (always so when the default is None)."""
 
 
 def positive_int(v: Any) -> bool:
@@ -139,7 +141,8 @@ class Model:
                 value = int(value)
             if isinstance(value, int) and not isinstance(value, bool) and spec.type is float:
                 value = float(value)
-            ok_type = value is None and spec.default is None or isinstance(value, spec.type)
+            ok_type = (value is None and (spec.default is None or spec.nullable)
+                       or isinstance(value, spec.type))
             if not ok_type or (value is not None and not spec.check(value)):
                 raise ValueError(
                     f"{self.name}: hyperparameter {key!r} got {value!r}; "

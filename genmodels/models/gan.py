@@ -65,8 +65,9 @@ class GAN(Model):
                             "rows per step (rounded down to a multiple of pac)"),
         "lr": Param(2e-4, float, positive_number, "a number > 0", "Adam learning rate (G and D)"),
         "weight_decay": Param(1e-6, float, nonneg_number, "a number >= 0", "Adam weight decay"),
-        "ema": Param(None, float, lambda v: 0.0 < v < 1.0, "a decay in (0, 1) or None",
-                     "exponential moving average of the weights (sampling uses the average)"),
+        "ema": Param(0.99, float, lambda v: 0.0 < v < 1.0, "a decay in (0, 1) or None",
+                     "exponential moving average of the weights (sampling uses the average; "
+                     "it steadies the adversarial game's oscillation)", nullable=True),
         "schedule": Param("constant", str, _choice("constant", "cosine"),
                           "'constant' or 'cosine'", "learning-rate schedule"),
         "n_critic": Param(1, int, positive_int, "a positive integer",
@@ -76,9 +77,9 @@ class GAN(Model):
         "pac": Param(10, int, positive_int, "a positive integer",
                      "rows per pack the critic sees (PacGAN; 1 = no packing)"),
         "noise_dim": Param(128, int, positive_int, "a positive integer", "generator noise size"),
-        "g_width": Param(256, int, positive_int, "a positive integer", "generator block width"),
+        "g_width": Param(128, int, positive_int, "a positive integer", "generator block width"),
         "g_depth": Param(2, int, positive_int, "a positive integer", "generator residual blocks"),
-        "d_width": Param(256, int, positive_int, "a positive integer", "critic layer width"),
+        "d_width": Param(128, int, positive_int, "a positive integer", "critic layer width"),
         "d_depth": Param(2, int, positive_int, "a positive integer", "critic hidden layers"),
         "continuous": Param("modes", str, _choice("modes", "linear"), "'modes' or 'linear'",
                             "continuous heads: mode-specific normalization (tanh + mode) "

@@ -269,7 +269,7 @@ def test_ring_of_8_gaussians_covers_at_least_7_modes_and_drs_sharpens_it():
     centres = 2.0 * np.c_[np.cos(angles), np.sin(angles)]
     data = centres[rng.integers(8, size=20_000)] + 0.02 * rng.standard_normal((20_000, 2))
     hyper = {"epochs": 6, "batch_size": 500, "pac": 4, "g_width": 128, "d_width": 128,
-             "lr": 1e-3, "diag_every": 0}
+             "lr": 1e-3, "diag_every": 0, "ema": None}
     model = make_model("gan", **hyper).fit(data, seed=0)
 
     def coverage(m):
