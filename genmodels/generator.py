@@ -2,7 +2,8 @@
 
 ``Generator.fit`` takes a DataFrame, a CSV/Parquet path, a bundled dataset name or an
 ``(n, d)`` array; ``sample`` returns the same type. ``log_prob`` is per row and in the
-data's own units (the codec's change of variables is accounted for).
+data's own units (the codec's change of variables is accounted for). Sequence models
+(text, music) take a corpus and sample documents: see :mod:`genmodels._sequence_generator`.
 """
 
 from __future__ import annotations
@@ -55,19 +56,33 @@ class Generator:
 
     # ------------------------------------------------------------------- fit
     def fit(self, data: Any, *, seed: int = 0, budget: float | None = None,
-            progress: bool = False, run: Any = None) -> Generator:
+            progress: bool = False, run: Any = None, init_from: Any = None) -> Generator:
         """Fit the codec and the model on ``data``; returns ``self``.
 
         ``run``: options of a deep model's training run that are not hyperparameters —
         a :class:`genmodels.training.RunOptions` or a dict of its fields (device,
         threads, compile, checkpoint_dir, checkpoint_every, resume). ``progress`` also
         shows the training progress bar. The loss history goes to
-        ``metrics_["training"]``."""
+        ``metrics_["training"]``.
+
+        Sequence models (text, music) take a corpus instead (see
+        :mod:`genmodels._sequence_generator`); ``init_from`` (a saved directory or a fitted
+        Generator of the same model) then fine-tunes that model with its codec."""
         _check_seed(seed)
         run = _run_options(run, progress)
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int | float)
                                    or not budget > 0):
             raise ValueError(f"budget: got {budget!r}; allowed: a positive number of seconds")
+        from genmodels import _sequence_generator as seq
+
+        if seq.is_sequence(self):
+            seq.fit_sequence(self, data, seed=seed, budget=budget, run=run, init_from=init_from)
+            log.info("fitted %s in %.2fs", self.model_name, self.fit_info_["fit_seconds"])
+            return self
+        if init_from is not None:
+            raise ValueError(f"init_from: only sequence models are fine-tuned; {self.model_name!r} "
+                             "models tables")
+        seq.check_table_input(self, data)
         frame, input_type = _as_input(data)
         start = time.perf_counter()
         with _Steps(progress, f"fitting {self.model_name}") as steps:
@@ -107,12 +122,26 @@ class Generator:
         return self
 
     # ---------------------------------------------------------------- sample
-    def sample(self, n: int, *, seed: int = 0, condition: Mapping[str, Any] | None = None) -> Any:
-        """Draw ``n`` rows of the input's type; ``condition`` fixes column values exactly."""
+    def sample(self, n: int, *, seed: int = 0, condition: Mapping[str, Any] | None = None,
+               **generation: Any) -> Any:
+        """Draw ``n`` rows of the input's type; ``condition`` fixes column values exactly.
+
+        Sequence models return ``n`` documents (a list of str for text: the new text
+        after ``prompt``) and take ``prompt``, ``max_tokens``, ``temperature``,
+        ``top_k``, ``top_p`` and ``on_text(row, text)`` (streaming)."""
         self._check_fitted()
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n <= 0:
             raise ValueError(f"n: got {n!r}; allowed: a positive integer")
         _check_seed(seed)
+        from genmodels import _sequence_generator as seq
+
+        if seq.is_sequence(self):
+            if condition is not None:
+                raise ValueError("condition: sequence models take a prompt, not a condition")
+            return seq.sample_sequence(self, int(n), seed=seed, **_generation(generation))
+        if generation:
+            raise ValueError(f"{sorted(generation)[0]}: only sequence models take it; "
+                             f"{self.model_name!r} models tables")
         if condition is not None and not isinstance(condition, Mapping):
             raise ValueError(f"condition: expected a mapping {{column: value}}, got {condition!r}")
         encoded = self.codec.encode_condition(condition) if condition else None
@@ -128,8 +157,13 @@ class Generator:
 
     # -------------------------------------------------------------- log_prob
     def log_prob(self, data: Any) -> np.ndarray:
-        """Per-row log-density/mass in the data's own units: ``(n,)`` float64."""
+        """Per-row log-density/mass in the data's own units: ``(n,)`` float64. Sequence
+        models: exact ``log p(document, end)`` in nats per document."""
         self._check_fitted()
+        from genmodels import _sequence_generator as seq
+
+        if seq.is_sequence(self):
+            return seq.log_prob_sequence(self, data)
         if not getattr(self.codec, "exact_units", True):
             raise ValueError(
                 f"log_prob: {self.model_name} models categorical columns as continuous "
@@ -140,6 +174,16 @@ class Generator:
             frame = _array_frame(frame)
         x = self.codec.encode(frame)
         return self.model.log_prob(x) + self.codec.log_det_jacobian(frame)
+
+    def stream_nll(self, data: Any) -> dict[str, float]:
+        """Sequence models: a held-out corpus read as one stream -> nats and bits per token
+        and per character (text) or event (music), and perplexity."""
+        self._check_fitted()
+        from genmodels import _sequence_generator as seq
+
+        if not seq.is_sequence(self):
+            raise ValueError(f"stream_nll: {self.model_name!r} models tables; use log_prob")
+        return seq.stream_nll(self, data)
 
     # ---------------------------------------------------------- save / load
     def save(self, path: str | Path, *, force: bool = False) -> Path:
@@ -183,6 +227,16 @@ def _run_options(run: Any, progress: bool):
     if not isinstance(run, RunOptions):
         raise ValueError(f"run: expected RunOptions or a dict, got {type(run).__name__}")
     return run
+
+
+_GENERATION = ("prompt", "max_tokens", "temperature", "top_k", "top_p", "on_text")
+
+
+def _generation(options: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(options) - set(_GENERATION))
+    if unknown:
+        raise TypeError(f"sample() got an unexpected keyword argument {unknown[0]!r}")
+    return dict(options)
 
 
 def _as_input(data: Any) -> tuple[Any, str]:

@@ -115,13 +115,24 @@ def model_card(gen: Generator) -> str:
     info = gen.fit_info_ or {}
     caps = gen.model.capabilities
     cls = get_model_class(gen.model_name)
+    if "n_tokens" in info:  # a sequence model (text, music)
+        data = [f"- {info.get('input_type')} corpus: {info.get('n_documents')} documents, "
+                f"{info.get('n_tokens'):,} tokens, vocabulary {info.get('vocab_size')} "
+                f"({info.get('tokenizer')})"]
+        use = ["Generated text or music for exploration, teaching and augmentation. A model",
+               "can reproduce passages of its training corpus verbatim; check the n-gram",
+               "copy rate (`genmodels evaluate`) before publishing its output."]
+    else:
+        data = [f"- rows: {info.get('n_rows')}, columns: {info.get('n_columns')}"]
+        use = ["Synthetic rows for exploration, testing and augmentation. Synthetic data can leak",
+               "information about the training rows; evaluate privacy before sharing it."]
     lines = [
         f"# Model card: {gen.model_name}",
         "",
         f"{cls.description}",
         "",
         "## Training data",
-        f"- rows: {info.get('n_rows')}, columns: {info.get('n_columns')}",
+        *data,
         f"- fingerprint: `{info.get('data_fingerprint')}`",
         f"- seed: {info.get('seed')}, fit time: {info.get('fit_seconds')} s",
         "",
@@ -134,8 +145,7 @@ def model_card(gen: Generator) -> str:
         + (f" ({caps.likelihood_note})" if caps.likelihood_note else ""),
         "",
         "## Intended use and limits",
-        "Synthetic rows for exploration, testing and augmentation. Synthetic data can leak",
-        "information about the training rows; evaluate privacy before sharing it.",
+        *use,
         "",
     ]
     if gen.metrics_:

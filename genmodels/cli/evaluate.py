@@ -1,4 +1,5 @@
-"""``genmodels evaluate``: compare a synthetic table with the real one (``gm.evaluate``)."""
+"""``genmodels evaluate``: compare a synthetic table with the real one (``gm.evaluate``);
+a text corpus goes to the text report (``genmodels.cli._evaluate_text``)."""
 
 from __future__ import annotations
 
@@ -46,12 +47,24 @@ def evaluate(
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
 ) -> None:
     """Evaluate SYNTH against REAL: fidelity, privacy, and with the options utility,
-    fairness, likelihood and cost. The run is recorded in the registry."""
+    fairness, likelihood and cost. The run is recorded in the registry.
+
+    Text: REAL is the training corpus (.txt or folder), SYNTH generated text (a .txt or
+    the folder `genmodels sample -o` wrote); --model and --holdout add held-out NLL,
+    bits/char and perplexity; always distinct-n and the 8-gram copy rate."""
     with guard(ctx):
         import genmodels as gm
         from genmodels.generator import fingerprint
 
         path = check_new_file(out, force=force, option="--out") if out is not None else None
+        from genmodels.codecs.text import is_text_input
+
+        if is_text_input(real):
+            from genmodels.cli._evaluate_text import evaluate_text_cli
+
+            evaluate_text_cli(real=real, synth=synth, holdout=holdout, model=model, path=path,
+                              as_json=as_json, seed=seed)
+            return
         real_df, real_label = read_data(real)
         synth_df, synth_label = read_data(synth)
         hold_df, hold_label = read_data(holdout) if holdout is not None else (None, None)

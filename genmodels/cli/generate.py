@@ -28,21 +28,54 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of text.")
 def sample(
     ctx: typer.Context,
     model_dir: Path = MODEL_DIR_ARG,
-    n: int = typer.Option(..., "-n", "--rows", show_default=False,
-                          help="Number of rows to draw (a positive integer)."),
-    out: str = typer.Option(..., "-o", "--out", show_default=False,
-                            help="Output file: .csv or .parquet; '-' writes CSV to stdout."),
+    n: int | None = typer.Option(None, "-n", "--rows", show_default=False,
+                                 help="Number of rows to draw (a positive integer); "
+                                      "sequence models: documents (default 1)."),
+    out: str | None = typer.Option(None, "-o", "--out", show_default=False,
+                                   help="Output file: .csv or .parquet; '-' writes CSV to "
+                                        "stdout. Sequence models: a directory for "
+                                        "sample_000.txt ... (default: stream to the terminal)."),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same rows)."),
     conditions: list[str] | None = typer.Option(
         None, "--condition", "-c", metavar="COLUMN=VALUE", show_default=False,
         help="Fix a column to a value in every row (repeatable)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of text."),
+    prompt: str | None = typer.Option(None, "--prompt", show_default=False,
+                                      help="Sequence models: text the samples continue."),
+    max_tokens: int = typer.Option(256, "--max-tokens",
+                                   help="Sequence models: most new tokens per sample."),
+    temperature: float = typer.Option(1.0, "--temperature",
+                                      help="Sequence models: < 1 sharper, > 1 more random."),
+    top_k: int | None = typer.Option(None, "--top-k", show_default=False,
+                                     help="Sequence models: draw from the k likeliest tokens."),
+    top_p: float | None = typer.Option(None, "--top-p", show_default=False,
+                                       help="Sequence models: draw from the smallest set of "
+                                            "tokens with this much probability."),
 ) -> None:
-    """Draw N synthetic rows from a saved model and write them to a file (atomically)."""
+    """Draw N synthetic rows from a saved model and write them to a file (atomically).
+
+    Sequence models (text, music) generate documents: streamed to the terminal, or
+    written as files sample_000.txt (.mid for music) ... into the -o directory."""
     with guard(ctx):
         import genmodels as gm
 
+        gen = gm.load(model_dir)
+        from genmodels import _sequence_generator as seq
+
+        if seq.is_sequence(gen):
+            from genmodels.cli._sample_text import sample_sequence
+
+            sample_sequence(gen, n=n, out=out, seed=seed, force=force, as_json=as_json,
+                            conditions=conditions,
+                            generation={"prompt": prompt, "max_tokens": max_tokens,
+                                        "temperature": temperature, "top_k": top_k,
+                                        "top_p": top_p})
+            return
+        if n is None:
+            raise ValueError("-n: required for a table model (the number of rows to draw)")
+        if out is None:
+            raise ValueError("-o: required for a table model (a .csv/.parquet file or '-')")
         if n <= 0:
             raise ValueError(f"-n: got {n}; allowed: a positive integer")
         fmt = table_format(out)
@@ -51,7 +84,6 @@ def sample(
         if out != "-":
             check_new_file(out, force=force, option="-o")
         condition = parse_pairs(conditions, "--condition", "COLUMN=VALUE")
-        gen = gm.load(model_dir)
         spinner = show_progress(as_json) and out != "-"
         with _spinner(f"sampling {n:,} rows") if spinner else nullcontext():
             rows = gen.sample(n, seed=seed, condition=condition or None)
@@ -116,6 +148,8 @@ def _codec_summary(gen: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"codec": codec.name, "fields": len(schema),
                            "continuous_fields": len(schema.continuous_idx),
                            "discrete_fields": len(schema.discrete_idx)}
+    if len(schema) == 1 and getattr(codec, "input_type", None):
+        out["vocab_size"] = schema.fields[0].levels
     summary = getattr(codec, "summary", None)
     if callable(summary):
         out["columns"] = summary()
@@ -132,9 +166,18 @@ def _print_info(r: dict[str, Any]) -> None:
     out.print(f"hyperparameters: {params}")
     out.print(f"capabilities: inputs {caps['inputs']}, exact likelihood "
               f"{_yes(caps['exact_likelihood'])}, conditional {_yes(caps['conditional'])}")
-    out.print(f"codec: {codec['codec']}, {codec['fields']} fields "
-              f"({codec['continuous_fields']} continuous, {codec['discrete_fields']} discrete)")
-    out.print(f"fit: {fit.get('n_rows', '?')} rows × {fit.get('n_columns', '?')} columns, "
+    if "vocab_size" in codec:
+        out.print(f"codec: {codec['codec']}, vocabulary size {codec['vocab_size']}")
+    else:
+        out.print(f"codec: {codec['codec']}, {codec['fields']} fields "
+                  f"({codec['continuous_fields']} continuous, {codec['discrete_fields']} "
+                  "discrete)")
+    shape = f"{fit.get('n_rows', '?')} rows × {fit.get('n_columns', '?')} columns"
+    if "n_tokens" in fit:
+        shape = (f"{fit.get('input_type')} corpus, {fit.get('n_documents')} documents, "
+                 f"{fit['n_tokens']:,} tokens, vocabulary size {fit.get('vocab_size')} "
+                 f"({fit.get('tokenizer')})")
+    out.print(f"fit: {shape}, "
               f"seed {fit.get('seed')}, {fit.get('fit_seconds', '?')} s, peak RSS "
               f"{fit.get('peak_rss_mb', '?')} MB, created {fit.get('created', '?')}")
     out.print(f"data fingerprint: {fit.get('data_fingerprint', '?')}")

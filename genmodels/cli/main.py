@@ -21,7 +21,7 @@ from genmodels.cli._common import EXIT_FAILURE, EXIT_OK, describe, one_line
 
 app = typer.Typer(
     name="genmodels",
-    help="Train, sample and inspect generative models of tables.",
+    help="Train, sample and inspect generative models of tables, text and music.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -57,9 +57,11 @@ def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
-    """Train, sample and inspect generative models of tables.
+    """Train, sample and inspect generative models of tables, text and music.
 
-    DATA is a CSV/Parquet file or a bundled dataset name (see `genmodels datasets`).
+    DATA is a CSV/Parquet file or a bundled dataset name (see `genmodels datasets`);
+    for a sequence model (ngram, transformer, lstm) a .txt file, a folder of .txt
+    files, or MIDI files.
     Runs are recorded in $GENMODELS_HOME/registry.sqlite (default ./genmodels-runs/).
     """
     ctx.obj = {"debug": debug}

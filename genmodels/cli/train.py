@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 DATA_ARG = typer.Argument(..., show_default=False,
                           help="A CSV/Parquet file or a bundled dataset name "
-                               "(see `genmodels datasets`).")
+                               "(see `genmodels datasets`); for a sequence model (ngram, "
+                               "transformer, lstm) a .txt file or a folder of .txt files.")
 FORCE_OPTION = typer.Option(False, "--force", help="Replace an existing output.")
 JSON_OPTION = typer.Option(False, "--json", help="Print a JSON summary instead of text.")
 
@@ -88,6 +89,15 @@ def fit(
                                               "(0: only when interrupted)."),
     nproc: int = typer.Option(1, "--nproc", min=1,
                               help="Deep models: train on N local processes (torchrun, DDP)."),
+    tokenizer: str | None = typer.Option(None, "--tokenizer", show_default=False,
+                                         help="Text models: char (default) or bpe "
+                                              "(byte-level BPE)."),
+    vocab_size: int | None = typer.Option(None, "--vocab-size", min=2, show_default=False,
+                                          help="Text models with --tokenizer bpe: vocabulary "
+                                               "size (default 2000)."),
+    init_from: Path | None = typer.Option(None, "--init-from", show_default=False,
+                                          help="Sequence models: fine-tune the model saved in "
+                                               "this directory (its vocabulary is kept)."),
 ) -> None:
     """Fit a model to DATA, save it to --out and record the run in the registry.
 
@@ -103,9 +113,23 @@ def fit(
             return
         _fit(data=data, model=model, out=out, seed=seed, budget=budget, sets=sets,
              metadata_file=metadata_file, force=force, as_json=as_json,
+             codec_options=_codec_options(tokenizer, vocab_size), init_from=init_from,
              run={"device": device, "threads": threads, "compile": compile_, "resume": resume,
                   "checkpoint_every": checkpoint_every,
                   "checkpoint_dir": checkpoint_dir_for(out)})
+
+
+def _codec_options(tokenizer: str | None, vocab_size: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if tokenizer is not None:
+        if tokenizer not in ("char", "bpe"):
+            raise ValueError(f"--tokenizer: got {tokenizer!r}; allowed: char, bpe")
+        out["kind"] = tokenizer
+    if vocab_size is not None:
+        if out.get("kind") != "bpe":
+            raise ValueError("--vocab-size: only with --tokenizer bpe")
+        out["vocab_size"] = vocab_size
+    return out
 
 
 def checkpoint_dir_for(out: Path) -> Path:
@@ -115,7 +139,8 @@ def checkpoint_dir_for(out: Path) -> Path:
 
 def _fit(*, data: str, model: str, out: Path, seed: int, budget: str | None,
          sets: list[str] | None, metadata_file: Path | None, force: bool, as_json: bool,
-         run: dict[str, Any]) -> None:
+         run: dict[str, Any], codec_options: dict[str, Any] | None = None,
+         init_from: Path | None = None) -> None:
     import shutil
 
     import genmodels as gm
@@ -128,10 +153,10 @@ def _fit(*, data: str, model: str, out: Path, seed: int, budget: str | None,
     budget_s = parse_budget(budget)
     meta = _read_metadata(metadata_file) if metadata_file is not None else None
     check_output_path(out, force=force, what="--out")
-    gen = gm.Generator(model, metadata=meta, **hyperparams)
+    gen = gm.Generator(model, metadata=meta, codec_options=codec_options, **hyperparams)
     if not gen.capabilities.deep:
         run = {"device": run["device"], "threads": run["threads"]}
-    frame, label = read_data(data)
+    frame, label = _read_input(gen, data, codec_options, init_from)
     record = {"kind": "fit", "model": model, "data": label, "seed": seed,
               "out_dir": str(out.resolve()),
               "config": {"hyperparams": gen.hyperparams, "budget_s": budget_s,
@@ -139,7 +164,7 @@ def _fit(*, data: str, model: str, out: Path, seed: int, budget: str | None,
     start = time.perf_counter()
     try:
         gen.fit(frame, seed=seed, budget=budget_s, progress=main_rank and show_progress(as_json),
-                run=run)
+                run=run, **({"init_from": init_from} if init_from is not None else {}))
         if main_rank:
             gen.save(out, force=force)
     except TrainingInterrupted as e:
@@ -166,6 +191,29 @@ def _fit(*, data: str, model: str, out: Path, seed: int, budget: str | None,
     _report_fit(gen, label, out, run_id, duration, as_json)
 
 
+def _read_input(gen: Any, data: str, codec_options: dict[str, Any] | None,
+                init_from: Path | None) -> tuple[Any, str]:
+    """DATA for this model: a table (read here), or a corpus path passed to the sequence
+    codec as it is; sequence-only options given to a table model are errors."""
+    from genmodels import _sequence_generator as seq
+
+    if seq.is_sequence(gen):
+        path = Path(data)
+        if path.exists():
+            return data, str(path.resolve())
+        if seq.sequence_codec_class(data) is None:
+            raise ValueError(f"DATA: {data!r} does not exist; allowed for {gen.model_name!r}: a "
+                             ".txt file or a folder of .txt files (or MIDI files for music)")
+        return data, data
+    for option, value in (("--tokenizer/--vocab-size", codec_options),
+                          ("--init-from", init_from)):
+        if value:
+            raise ValueError(f"{option}: only for sequence models (ngram, transformer, lstm); "
+                             f"{gen.model_name!r} models tables")
+    seq.check_table_input(gen, data)
+    return read_data(data)
+
+
 def _child_args(ctx: typer.Context, p: dict[str, Any]) -> list[str]:
     """The same `fit` command line without --nproc, for each torchrun rank."""
     args = ["--debug"] if (ctx.find_root().obj or {}).get("debug") else []
@@ -175,7 +223,8 @@ def _child_args(ctx: typer.Context, p: dict[str, Any]) -> list[str]:
     for item in p["sets"] or []:
         args += ["--set", item]
     for flag, value in (("--budget", p["budget"]), ("--metadata", p["metadata_file"]),
-                        ("--threads", p["threads"])):
+                        ("--threads", p["threads"]), ("--tokenizer", p["tokenizer"]),
+                        ("--vocab-size", p["vocab_size"]), ("--init-from", p["init_from"])):
         if value is not None:
             args += [flag, str(value)]
     for flag, on in (("--force", p["force"]), ("--json", p["as_json"]),
@@ -221,6 +270,9 @@ def _report_fit(gen: Any, label: str, out: Path, run_id: str | None, duration: f
                     "fit": info, "metrics": gen.metrics_})
         return
     shape = f"{info.get('n_rows', 0):,} rows × {info.get('n_columns', '?')} columns"
+    if "n_tokens" in info:
+        shape = (f"{info['n_documents']:,} documents, {info['n_tokens']:,} tokens, "
+                 f"vocabulary {info['vocab_size']}")
     print(f"fitted {gen.model_name} on {Path(label).name} ({shape}) in "
           f"{info.get('fit_seconds', duration):.2f} s, seed {info.get('seed')} -> {out}"
           + (f" (run {run_id})" if run_id else ""))

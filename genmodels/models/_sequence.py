@@ -75,7 +75,9 @@ class SequenceModel(Model):
     """
 
     context: int | None = None
-    """Longest prefix the model conditions on (None: unbounded or not applicable)."""
+    """Longest prompt (with the start-of-document token) the model can read as a whole;
+    a longer one is refused. None: any length (an LSTM's state, an n-gram's Markov
+    window)."""
 
     # ----------------------------------------------------------------- public API
     def fit(self, *args: Any, **kwargs: Any) -> Model:  # noqa: D401
@@ -138,6 +140,11 @@ class SequenceModel(Model):
         prefix = np.concatenate([[EOS], prefix]).astype(np.int64)
         if prefix.size > 1 and EOS in prefix[1:]:
             raise ValueError("prompt: contains the end-of-document token (id 0)")
+        if self.context is not None and prefix.size > self.context:
+            raise ValueError(f"prompt: {prefix.size - 1} tokens is longer than {self.name}'s "
+                             f"context of {self.context} (the start-of-document token takes "
+                             f"one place); shorten it to its last {self.context - 1} tokens "
+                             "at most")
         decoding = decoding or Decoding()
         rng = np.random.default_rng(seed)
         out = self._generate(int(n), prefix, int(max_tokens), rng, decoding, stop_at_eos,
