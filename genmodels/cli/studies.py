@@ -166,18 +166,23 @@ def gvd(
     data: list[str] | None = typer.Argument(
         None, show_default=False,
         help="CSV/Parquet files or bundled dataset names (default: breast_cancer, wine, "
-             "digits, penguins)."),
+             "adult, digits, penguins)."),
     target: str | None = typer.Option(None, "--target", "-t", show_default=False,
                                       help="Class column (default: a bundled dataset's own)."),
     classifiers: str = typer.Option(
         "naive_bayes,lda,qda,gmm,logistic,logistic_mle,linear_svm,gboost", "--classifiers",
-        "-c", help="Comma-separated: naive_bayes, lda, qda, logistic, logistic_mle, "
-                   "linear_svm, gboost, or any registered model (a class density through "
-                   "Bayes' rule)."),
+        "-c", help="Comma-separated: naive_bayes, naive_bayes_untied, lda, qda, logistic, "
+                   "logistic_mle, linear_svm, gboost, or any registered model (a class "
+                   "density through Bayes' rule)."),
     sizes: str | None = SIZES_OPTION,
-    n_sizes: int = typer.Option(7, "--n-sizes", min=1, help="Number of log-spaced sizes."),
-    max_train: int = typer.Option(2000, "--max-train", min=2, help="Largest training size."),
-    repeats: int = REPEATS_OPTION,
+    n_sizes: int = typer.Option(12, "--n-sizes", min=1, help="Number of log-spaced sizes."),
+    max_train: int = typer.Option(8000, "--max-train", min=2, help="Largest training size."),
+    repeats: int = typer.Option(20, "--repeats", "-r", min=1,
+                                help="Repeated splits per size."),
+    pair_repeats: int | None = typer.Option(
+        None, "--pair-repeats", min=1, show_default=False,
+        help="Repeats for the naive Bayes / logistic pair (default: more on small tables, "
+             "enough to see a small-n gap beyond the noise)."),
     seed: int = SEED_OPTION,
     sets: list[str] | None = SETS_OPTION,
     out: Path | None = OUT_OPTION,
@@ -192,6 +197,7 @@ def gvd(
         specs = list(data or study.SUITE_DATASETS)
         options = {"classifiers": classifiers, "sizes": _int_list(sizes, "--sizes"),
                    "n_sizes": n_sizes, "max_train": max_train, "repeats": repeats,
+                   "pair_repeats": pair_repeats,
                    "seed": seed, "model_params": _model_params(sets)}
         study.check_classifiers(classifiers)  # fail before loading any data
         outputs = _prepare_outputs(out, "gvd", force)

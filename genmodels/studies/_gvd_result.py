@@ -17,69 +17,121 @@ PAIRS = (("naive_bayes", "logistic_mle"), ("naive_bayes", "logistic"))
 and the fallback when only the regularized logistic regression ran."""
 
 PATTERNS = {
-    "crossover": "the Ng & Jordan pattern: generative better at small n, discriminative "
-                 "better at large n",
-    "generative_throughout": "generative better or equal at every size (no crossover seen)",
-    "discriminative_throughout": "discriminative better or equal at every size (no crossover "
-                                 "seen)",
-    "generative_mostly": "generative better at both small and large n (the curves cross "
-                         "in between)",
-    "discriminative_mostly": "discriminative better at both small and large n (the curves "
-                             "cross in between)",
-    "reversed": "the reverse: discriminative better at small n, generative at large n",
-    "mixed": "no consistent ordering",
+    "crossover": "the Ng & Jordan pattern: generative clearly better at small n, "
+                 "discriminative clearly better at large n",
+    "reversed": "the reverse: discriminative clearly better at small n, generative at large n",
+    "generative_both": "generative clearly better at both small and large n",
+    "discriminative_both": "discriminative clearly better at both small and large n "
+                           "(no generative advantage at small n)",
+    "generative_small_only": "generative clearly better at small n, no clear difference at "
+                             "large n",
+    "discriminative_large_only": "no clear difference at small n, discriminative clearly "
+                                 "better at large n",
+    "discriminative_small_only": "discriminative clearly better at small n, no clear "
+                                 "difference at large n",
+    "generative_large_only": "no clear difference at small n, generative clearly better at "
+                             "large n",
+    "no_clear_difference": "no clear difference at small or large n",
+    "mixed": "too few sizes to judge",
 }
+_BY_SIGNS = {(1, -1): "crossover", (-1, 1): "reversed", (1, 1): "generative_both",
+             (-1, -1): "discriminative_both", (1, 0): "generative_small_only",
+             (0, -1): "discriminative_large_only", (-1, 0): "discriminative_small_only",
+             (0, 1): "generative_large_only", (0, 0): "no_clear_difference"}
+CLEAR_SE = 2.0
+"""The large-n regime's difference is *clear* when its mean is more than this many
+standard errors (over repeats) from zero."""
+ALPHA = 0.05
+"""Family-wise level of the small-n scan (two-sided, Bonferroni over its sizes)."""
+
+
+def _paired_z(d_rep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per size: mean, standard error and z of ``d_rep: (S, R)`` over repeats."""
+    mean, se = np.full(len(d_rep), np.nan), np.full(len(d_rep), np.nan)
+    for s, row in enumerate(d_rep):
+        mean[s], se[s], _ = cm.paired_diff(row, np.zeros_like(row))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, mean / se, np.sign(mean) * np.inf)
+    return mean, se, np.nan_to_num(z, nan=0.0)
+
+
+def _small_regime(d_rep: np.ndarray, idx: np.ndarray, sizes: list[int]) -> dict[str, Any]:
+    """Scan the sizes ``idx``: +1 if the generative curve is clearly ahead at one of them
+    (|z| beyond the Bonferroni-corrected two-sided ``ALPHA`` quantile), else -1 if the
+    discriminative one is, else 0; reports the size with the largest |z| of that sign."""
+    from scipy.stats import norm
+
+    mean, se, z = _paired_z(d_rep[idx])
+    z_crit = float(norm.ppf(1 - ALPHA / (2 * len(idx))))
+    sign = 1 if (z > z_crit).any() else -1 if (z < -z_crit).any() else 0
+    k = int(np.argmax(z)) if sign > 0 else int(np.argmin(z)) if sign < 0 else int(np.argmax(np.abs(z)))
+    return {"sizes": [sizes[i] for i in idx], "best_n": sizes[int(idx[k])],
+            "diff": cm.num(mean[k]), "se": cm.num(se[k]), "z": cm.num(z[k]),
+            "z_crit": round(z_crit, 3), "clear": sign != 0, "sign": sign}
+
+
+def _large_regime(d_rep: np.ndarray, idx: np.ndarray, sizes: list[int]) -> dict[str, Any]:
+    """The difference averaged over the sizes ``idx`` within each repeat; clear beyond
+    ``CLEAR_SE`` standard errors of its mean over repeats."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_repeat = np.nanmean(d_rep[idx], axis=0)
+    mean, se, n = cm.paired_diff(per_repeat, np.zeros_like(per_repeat))
+    clear = bool(n > 1 and np.isfinite(se) and abs(mean) > CLEAR_SE * se)
+    return {"sizes": [sizes[i] for i in idx], "diff": cm.num(mean), "se": cm.num(se),
+            "clear": clear, "sign": int(np.sign(mean)) if clear else 0}
 
 
 def compare_curves(gen: np.ndarray, disc: np.ndarray, sizes: list[int]) -> dict[str, Any]:
     """Verdict for two error curves ``(n_sizes, repeats)`` measured on the same splits.
 
-    ``diff = disc - gen`` (positive: the generative one is better). The *small-n* regime
-    is the first third of the sizes (at least one), the *large-n* regime the last third;
-    each regime's difference is averaged per repeat, and it is *clear* when its mean
-    exceeds twice its standard error over repeats. ``crossover`` = generative ahead at
-    small n and behind at large n; the crossover size is interpolated (in log n) after
-    the last size where the generative curve is still ahead.
+    The rule, the same for every dataset, with ``diff = disc - gen`` per size and repeat
+    (positive: the generative one is better; paired over repeats, so the split noise
+    shared by both curves cancels):
+
+    * *small n* = the smaller half of the sizes. Its sign is +1 when at one of these sizes
+      the mean difference is positive beyond the Bonferroni-corrected two-sided ``ALPHA``
+      level (z > ~2.6 for 6 sizes), else -1 when one is negative so, else 0. A scan, not an
+      average: below the generative window both classifiers are at chance (adult with 2
+      rows a class), and averaging those sizes in would hide a real advantage.
+    * *large n* = the largest third of the sizes (at least one), difference averaged over
+      them per repeat; its sign is that of the mean when beyond ``CLEAR_SE`` standard
+      errors over repeats, else 0.
+
+    The pattern is named from the two signs (:data:`PATTERNS`); ``crossover`` (Ng &
+    Jordan's) needs the generative curve clearly ahead somewhere at small n *and* clearly
+    behind at large n. Its size is interpolated (in log n) after the last size where the
+    generative curve is still ahead on average.
     """
     d_rep = np.asarray(disc, dtype=float) - np.asarray(gen, dtype=float)  # (S, R)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         d = np.nanmean(d_rep, axis=1)
     out: dict[str, Any] = {"diff": [cm.num(v) for v in d], "pattern": "mixed",
-                           "crossover_n": None, "small": None, "large": None}
+                           "crossover_n": None, "small": None, "large": None,
+                           "rule": RULE}
     ok = np.flatnonzero(np.isfinite(d))
     if ok.size < 2:
         return out
-    third = max(1, ok.size // 3)
-    regimes = {}
-    for key, idx in (("small", ok[:third]), ("large", ok[-third:])):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            per_repeat = np.nanmean(d_rep[idx], axis=0)
-        mean, se, n = cm.paired_diff(per_repeat, np.zeros_like(per_repeat))
-        regimes[key] = mean
-        out[key] = {"sizes": [sizes[i] for i in idx], "diff": cm.num(mean), "se": cm.num(se),
-                    "clear": bool(n > 1 and abs(mean) > 2 * se)}
-    small, large = regimes["small"], regimes["large"]
-    if small > 0 and large < 0:
-        out["pattern"] = "crossover"
+    out["small"] = _small_regime(d_rep, ok[:max(1, ok.size // 2)], sizes)
+    out["large"] = _large_regime(d_rep, ok[-max(1, ok.size // 3):], sizes)
+    out["pattern"] = _BY_SIGNS[(out["small"]["sign"], out["large"]["sign"])]
+    if out["pattern"] == "crossover":
         ahead = ok[d[ok] > 0]
         i = int(ahead.max())
-        j = int(ok[ok > i].min())
-        t = d[i] / (d[i] - d[j])
-        log_n = np.log(sizes[i]) + t * np.log(sizes[j] / sizes[i])
-        out["crossover_n"] = int(round(float(np.exp(log_n))))
-    elif (d[ok] >= 0).all():
-        out["pattern"] = "generative_throughout"
-    elif (d[ok] <= 0).all():
-        out["pattern"] = "discriminative_throughout"
-    elif small < 0 and large > 0:
-        out["pattern"] = "reversed"
-    elif small > 0 and large > 0:
-        out["pattern"] = "generative_mostly"
-    elif small < 0 and large < 0:
-        out["pattern"] = "discriminative_mostly"
+        later = ok[ok > i]
+        if later.size:
+            j = int(later.min())
+            t = d[i] / (d[i] - d[j])
+            log_n = np.log(sizes[i]) + t * np.log(sizes[j] / sizes[i])
+            out["crossover_n"] = int(round(float(np.exp(log_n))))
     return out
+
+
+RULE = ("generative clearly better at some size of the smaller half of the grid "
+        f"(paired z beyond the Bonferroni-corrected two-sided {ALPHA:g} level) and "
+        "discriminative clearly better on average over the largest third "
+        f"(beyond {CLEAR_SE:g} standard errors over repeats)")
 
 
 @dataclass
@@ -258,11 +310,22 @@ class GvdResult(cm.StudyResult):
             f"<h3>{esc(self.dataset)} — target {esc(self.target)}</h3>"
             f'<p class="gm-note">{self.n_rows:,} rows, {self.n_features} feature columns, '
             f"{len(self.classes)} classes; test error on {self.n_test:,} held-out rows, "
-            f"{self.repeats} repeats (seed {self.seed}), band = mean ± 1 std. "
+            f"{self._repeats_note()} (seed {self.seed}), band = mean ± 1 std. "
             f"Classifiers: {esc(labels)}.</p>{verdict}"
             f"{_plots.img_tag(self.figures()['learning_curves'], f'learning curves on {self.dataset}')}"
             f"{_plots.html_table(head, rows, 'Test error (mean ± std over repeats)')}"
             "</section>")
+
+
+    def _repeats_note(self) -> str:
+        counts = {n: int(np.isfinite(self.of(n)).sum(axis=1).max(initial=0))
+                  for n in self.classifiers}
+        pair = self.pair() or ()
+        others = [counts[n] for n in self.classifiers if n not in pair]
+        if pair and others and max(others) < self.repeats:
+            return (f"{self.repeats} repeats for {' and '.join(pair)}, {max(others)} for the "
+                    "others")
+        return f"{self.repeats} repeats"
 
 
 def _describe(v: dict[str, Any]) -> str:
@@ -274,6 +337,8 @@ def _describe(v: dict[str, Any]) -> str:
         if r and r["diff"] is not None:
             sizes = r["sizes"]
             span = f"n={sizes[0]}" if len(sizes) == 1 else f"n={sizes[0]}–{sizes[-1]}"
-            parts.append(f"{what} ({span}): discriminative − generative error "
-                         f"{r['diff']:+.3f}{' (clear)' if r['clear'] else ' (within noise)'}")
+            at = f", largest |z| at n={r['best_n']}" if "best_n" in r else ""
+            parts.append(f"{what} ({span}{at}): discriminative − generative error "
+                         f"{r['diff']:+.3f} ± {r['se'] or 0:.3f}"
+                         f"{' (clear)' if r['clear'] else ' (within noise)'}")
     return "; ".join(parts)

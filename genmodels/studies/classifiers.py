@@ -71,9 +71,17 @@ def _gboost(seed: int) -> Any:
     return HistGradientBoostingClassifier(max_iter=100, random_state=seed)
 
 
+def _naive_bayes_untied(seed: int) -> Any:
+    return MixedNaiveBayes(tied=False, prior_weight=0.0)
+
+
 SKLEARN: dict[str, ClassifierSpec] = {
-    "naive_bayes": ClassifierSpec("generative", "naive Bayes (Gaussian numbers, Laplace-"
-                                  "smoothed categories)", _naive_bayes, raw=True),
+    "naive_bayes": ClassifierSpec("generative", "naive Bayes (Gaussian numbers with a "
+                                  "class-shared variance, smoothed by one pseudo-row; "
+                                  "Laplace-smoothed categories)", _naive_bayes, raw=True),
+    "naive_bayes_untied": ClassifierSpec("generative", "naive Bayes (per-class Gaussian "
+                                         "variances, ML; Laplace-smoothed categories)",
+                                         _naive_bayes_untied, raw=True),
     "lda": ClassifierSpec("generative", "LDA", _lda),
     "qda": ClassifierSpec("generative", "QDA (OAS-shrunk covariances)", _qda),
     "logistic": ClassifierSpec("discriminative", "logistic regression (L2, C=1)", _logistic),
@@ -158,8 +166,10 @@ def _gboost_pipeline(frame: pd.DataFrame, seed: int) -> Any:
 
 
 def fit_predict_sklearn(name: str, x_train: pd.DataFrame, y_train: np.ndarray,
-                        x_test: pd.DataFrame, seed: int) -> np.ndarray:
-    """Fit the pipeline of ``name`` and predict ``x_test``: ``(n_test,)`` class codes."""
+                        x_test: pd.DataFrame, seed: int,
+                        params: Mapping[str, Any] | None = None) -> np.ndarray:
+    """Fit the pipeline of ``name`` and predict ``x_test``: ``(n_test,)`` class codes.
+    ``params`` are set on the classifier (the pipeline's last step) before fitting."""
     from threadpoolctl import threadpool_limits
 
     from genmodels.studies._common import THREADS
@@ -170,19 +180,34 @@ def fit_predict_sklearn(name: str, x_train: pd.DataFrame, y_train: np.ndarray,
     with warnings.catch_warnings(), threadpool_limits(limits=THREADS):
         warnings.simplefilter("ignore")  # collinearity / convergence chatter at tiny n
         model = spec.make(seed) if spec.raw else sklearn_pipeline(name, x_train, seed)
+        if params:
+            (model if spec.raw else model[-1]).set_params(**params)
         return model.fit(x_train, y_train).predict(x_test)
 
 
 class MixedNaiveBayes:
-    """Naive Bayes on a mixed table: a Gaussian per class for each numeric column (the
-    variance floored at ``var_smoothing`` times the largest variance, as scikit-learn's
-    GaussianNB), Laplace-smoothed frequencies (``alpha``) for each categorical column,
-    missing values ignored (a missing factor contributes nothing). ``GaussianNB`` alone
-    would model one-hot columns as Gaussians whose variance collapses within a class."""
+    """Naive Bayes on a mixed table: a Gaussian per class for each numeric column,
+    Laplace-smoothed frequencies (``alpha``) for each categorical column, missing values
+    ignored (a missing factor contributes nothing). ``GaussianNB`` alone would model
+    one-hot columns as Gaussians whose variance collapses within a class.
 
-    def __init__(self, alpha: float = 1.0, var_smoothing: float = 1e-9) -> None:
+    ``tied=True`` (default) shares each numeric column's variance across classes (the
+    pooled within-class variance): the log-odds are then linear in ``x``, so this naive
+    Bayes and logistic regression are the generative/discriminative *pair* of Ng & Jordan
+    (2001), fitting the same hypothesis class. ``prior_weight`` pseudo-rows pull that
+    variance towards the column's overall variance (a conjugate prior: the Gaussian
+    analogue of the Laplace smoothing of the categories; with 2 rows a class the ML
+    variances are so noisy that one near-zero estimate decides every prediction).
+    ``tied=False, prior_weight=0`` is scikit-learn's GaussianNB (per-class ML variances,
+    floored at ``var_smoothing`` times the largest variance).
+    """
+
+    def __init__(self, alpha: float = 1.0, var_smoothing: float = 1e-9, tied: bool = True,
+                 prior_weight: float = 1.0) -> None:
         self.alpha = alpha
         self.var_smoothing = var_smoothing
+        self.tied = tied
+        self.prior_weight = prior_weight
 
     def fit(self, frame: pd.DataFrame, y: np.ndarray) -> MixedNaiveBayes:
         y = np.asarray(y)
@@ -197,6 +222,8 @@ class MixedNaiveBayes:
             self.var_ = np.array([np.nanvar(xn[y == c], axis=0) for c in self.classes_]) + floor
         self.mean_ = np.nan_to_num(self.mean_)
         self.var_ = np.where(np.isfinite(self.var_), self.var_, 1.0)
+        if self.tied or self.prior_weight > 0:
+            self.var_ = self._smoothed_var(xn, y, floor)
         self.log_prior_ = np.log(np.array([np.mean(y == c) for c in self.classes_]))
         self.tables_ = []
         for col in self.categorical_:
@@ -208,6 +235,22 @@ class MixedNaiveBayes:
             probs = np.column_stack([counts, np.full(len(self.classes_), self.alpha)])
             self.tables_.append((levels, np.log(probs / probs.sum(axis=1, keepdims=True))))
         return self
+
+    def _smoothed_var(self, xn: np.ndarray, y: np.ndarray, floor: float) -> np.ndarray:
+        """``(n_classes, d)`` variances: pooled over classes if ``tied``, each shrunk to
+        the column's overall variance with ``prior_weight`` pseudo-rows."""
+        total = np.nan_to_num(np.nanvar(xn, axis=0), nan=1.0) if xn.size else np.zeros(0)
+        rows = np.array([np.sum(np.isfinite(xn[y == c]), axis=0) for c in self.classes_],
+                        dtype=float)  # (k, d) observed values
+        ml = self.var_ - floor  # (k, d) per-class ML variances (1.0 where undefined)
+        ml = np.where(rows > 0, ml, 0.0)
+        if self.tied:
+            pooled = (ml * rows).sum(axis=0) / np.maximum(rows.sum(axis=0), 1.0)
+            ml = np.tile(pooled, (len(self.classes_), 1))
+            rows = np.tile(rows.sum(axis=0), (len(self.classes_), 1))
+        w = float(self.prior_weight)
+        var = (ml * rows + w * total) / np.maximum(rows + w, 1e-12)
+        return np.where(rows + w > 0, var, 1.0) + floor
 
     def joint_log_prob(self, frame: pd.DataFrame) -> np.ndarray:
         """``log p(x, y)`` per class: ``(n, n_classes)``."""

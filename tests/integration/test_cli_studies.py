@@ -38,7 +38,7 @@ def csv_path(tmp_path: Path) -> Path:
 def test_gvd_writes_html_and_json_and_refuses_to_overwrite(runner, csv_path, tmp_path) -> None:
     out = tmp_path / "gvd.html"
     args = ["gvd", str(csv_path), "--target", "species", "-c", "naive_bayes,logistic,gaussian",
-            "--sizes", "12,60", "--repeats", "2", "-o", str(out)]
+            "--sizes", "12,60", "--repeats", "2", "--pair-repeats", "2", "-o", str(out)]
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     assert "naive_bayes vs logistic" in res.output and "wrote" in res.output
