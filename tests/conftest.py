@@ -51,3 +51,15 @@ def mixed_frame() -> pd.DataFrame:
 def _isolated_home(tmp_path, monkeypatch):
     """Every test writes its runs under its own temporary GENMODELS_HOME."""
     monkeypatch.setenv("GENMODELS_HOME", str(tmp_path / "genmodels-home"))
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch at one intra-op thread for the test (tiny networks; two test workers share
+    two cores), restored afterwards."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

@@ -14,7 +14,7 @@ Subclasses implement ``_fit_tokens``, ``_next_log_probs`` or ``_generate``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -210,3 +210,30 @@ class SequenceModel(Model):
                 if on_token is not None:
                     on_token(int(i), int(t))
         return [np.asarray(r[start:], dtype=np.int64) for r in rows]
+
+
+class NeuralSequenceModel(SequenceModel):
+    """A sequence model whose fitted state is one torch module ``net_`` built by
+    ``_build(generator)`` from the hyperparameters and ``vocab_size_``: saving and loading
+    are the same for all of them (``transformer``, ``lstm``)."""
+
+    def _build(self, generator: Any) -> Any:
+        raise NotImplementedError
+
+    def state(self) -> dict[str, np.ndarray]:
+        self._check_fitted()
+        return {f"net.{k}": v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
+
+    def extra(self) -> dict[str, Any]:
+        self._check_fitted()
+        return {"vocab_size": self.vocab_size_}
+
+    def load_state(self, state: Mapping[str, np.ndarray], extra: Mapping[str, Any]) -> None:
+        import torch
+
+        from genmodels.models._lm_train import net_tensors
+
+        self.vocab_size_ = int(extra.get("vocab_size", self.schema_.fields[0].levels))
+        self.net_ = self._build(torch.Generator().manual_seed(0))
+        self.net_.load_state_dict(net_tensors(self.net_, state))
+        self.net_.eval()

@@ -8,13 +8,12 @@ sequences ``generate`` draws.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from genmodels.models._lm_params import lm_params
-from genmodels.models._sequence import Decoding, OnToken, SequenceModel
+from genmodels.models._sequence import Decoding, NeuralSequenceModel, OnToken, SequenceModel
 from genmodels.models.base import Capabilities, Param, positive_int, register
 
 ARCH = ("n_embd", "hidden", "n_layer", "tie")
@@ -22,7 +21,7 @@ _CHUNK = 2048  # tokens per forward pass when scoring a stream
 
 
 @register
-class LSTMModel(SequenceModel):
+class LSTMModel(NeuralSequenceModel):
     """Embedding + LSTM + (tied) softmax language model."""
 
     name: ClassVar[str] = "lstm"
@@ -94,24 +93,6 @@ class LSTMModel(SequenceModel):
         with torch_threads(module_threads(self.net_, n)):
             return decode(_LSTMStepper(self.net_), prefix, n, max_tokens, rng, decoding,
                           stop_at_eos, on_token)
-
-    def state(self) -> dict[str, np.ndarray]:
-        self._check_fitted()
-        return {f"net.{k}": v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
-
-    def extra(self) -> dict[str, Any]:
-        self._check_fitted()
-        return {"vocab_size": self.vocab_size_}
-
-    def load_state(self, state: Mapping[str, np.ndarray], extra: Mapping[str, Any]) -> None:
-        import torch
-
-        from genmodels.models._lm_train import net_tensors
-
-        self.vocab_size_ = int(extra.get("vocab_size", self.schema_.fields[0].levels))
-        self.net_ = self._build(torch.Generator().manual_seed(0))
-        self.net_.load_state_dict(net_tensors(self.net_, state))
-        self.net_.eval()
 
 
 class _LSTMStepper:

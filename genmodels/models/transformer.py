@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from genmodels.models._lm_params import lm_params
-from genmodels.models._sequence import Decoding, OnToken, SequenceModel
+from genmodels.models._sequence import Decoding, NeuralSequenceModel, OnToken, SequenceModel
 from genmodels.models.base import Capabilities, Param, positive_int, register
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def _stride_ok(v: Any) -> bool:
 
 
 @register
-class TransformerModel(SequenceModel):
+class TransformerModel(NeuralSequenceModel):
     """GPT-style decoder (pre-LayerNorm, causal attention, tied embeddings)."""
 
     name: ClassVar[str] = "transformer"
@@ -131,24 +131,9 @@ class TransformerModel(SequenceModel):
             return decode(stepper, prefix, n, max_tokens, rng, decoding, stop_at_eos, on_token)
 
     # --------------------------------------------------------------- state
-    def state(self) -> dict[str, np.ndarray]:
-        self._check_fitted()
-        return {f"net.{k}": v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
-
-    def extra(self) -> dict[str, Any]:
-        self._check_fitted()
-        return {"vocab_size": self.vocab_size_}
-
     def load_state(self, state: Mapping[str, np.ndarray], extra: Mapping[str, Any]) -> None:
-        import torch
-
-        from genmodels.models._lm_train import net_tensors
-
-        self.vocab_size_ = int(extra.get("vocab_size", self.schema_.fields[0].levels))
         self.context = self.config["block_size"]
-        self.net_ = self._build(torch.Generator().manual_seed(0))
-        self.net_.load_state_dict(net_tensors(self.net_, state))
-        self.net_.eval()
+        super().load_state(state, extra)
 
 
 def _logits(module, idx, generator):

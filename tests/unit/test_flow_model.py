@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from scipy import stats
 from sklearn.datasets import make_moons
 
@@ -16,12 +15,7 @@ from genmodels.models import Field, Schema, make_model
 SMALL = {"hidden": 32, "n_layers": 3, "depth": 2, "val_fraction": 0.0}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def moons(n: int, seed: int) -> np.ndarray:

@@ -21,12 +21,7 @@ TINY = {"epochs": 4, "batch_size": 64, "g_width": 32, "d_width": 32, "noise_dim"
         "pac": 2, "max_modes": 3, "diag_every": 2}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def mixed(n: int = 400, seed: int = 0) -> tuple[np.ndarray, Schema]:

@@ -16,12 +16,7 @@ SMALL = {"n_embd": 32, "hidden": 32, "bptt": 24, "batch_size": 16, "steps": 150,
          "eval_every": 50, "lr": 1e-2, "warmup": 10}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

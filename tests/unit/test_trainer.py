@@ -20,13 +20,7 @@ from genmodels.training import (
 )
 from genmodels.training import checkpoint as ckpt
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_data(n: int = 512, seed: int = 0) -> torch.Tensor:

@@ -18,12 +18,7 @@ SMALL = {"n_layer": 2, "n_head": 2, "n_embd": 32, "block_size": 16, "batch_size"
          "steps": 150, "eval_every": 50, "lr": 3e-3, "warmup": 10}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def grammar_stream(n_docs: int, seed: int) -> np.ndarray:

@@ -17,12 +17,7 @@ from tests.conftest import make_mixed_frame
 VAE = registry()["vae"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def correlated(n: int, seed: int, rho: float = 0.9) -> np.ndarray:
