@@ -64,6 +64,15 @@ class Layout:
             start = spans[-1].stop
         self.dim = start
         self.spans = [s for spans in self.field_spans for s in spans]
+        # activate() works on groups, not span by span (tens of tiny ops per step cost
+        # more than the networks on small tables): all tanh columns at once, and the
+        # softmax spans of each width as one (n, spans, width) block.
+        self._tanh = torch.tensor([s.start for s in self.spans if s.kind == "tanh"],
+                                  dtype=torch.int64)
+        widths = sorted({s.width for s in self.spans if s.kind == "softmax"})
+        self._soft = [torch.tensor([list(range(s.start, s.stop)) for s in self.spans
+                                    if s.kind == "softmax" and s.width == w], dtype=torch.int64)
+                      for w in widths]
 
     def discrete_span(self, j: int) -> Span:
         return self.field_spans[j][0]
@@ -101,17 +110,17 @@ class Layout:
 
     # ------------------------------------------------------------ torch side
     def activate(self, raw: torch.Tensor, tau: float, generator: torch.Generator) -> torch.Tensor:
-        """Generator outputs ``(n, D)`` -> rows the critic sees: tanh / Gumbel-softmax."""
+        """Generator outputs ``(n, D)`` -> rows the critic sees: tanh / Gumbel-softmax
+        (linear spans pass through)."""
         noisy = (raw + gumbel_noise(tuple(raw.shape), generator).to(raw.device)) / tau
-        parts = []
-        for s in self.spans:
-            if s.kind == "tanh":
-                parts.append(torch.tanh(raw[:, s.start:s.stop]))
-            elif s.kind == "softmax":
-                parts.append(torch.softmax(noisy[:, s.start:s.stop], dim=1))
-            else:
-                parts.append(raw[:, s.start:s.stop])
-        return torch.cat(parts, dim=1)
+        out = raw.clone()
+        if self._tanh.numel():
+            t = self._tanh.to(raw.device)
+            out[:, t] = torch.tanh(raw[:, t])
+        for idx in self._soft:
+            idx = idx.to(raw.device)
+            out[:, idx.reshape(-1)] = torch.softmax(noisy[:, idx], dim=2).reshape(raw.shape[0], -1)
+        return out
 
     def draw(self, raw: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Generator outputs -> exact samples: one-hots drawn from each softmax (Gumbel-max)."""
