@@ -52,7 +52,9 @@ class ModeNormalizer:
                 ws.append(np.ones(1))
                 continue
             bgm = BayesianGaussianMixture(
-                n_components=k, weight_concentration_prior_type="dirichlet_process",
+                n_components=k, covariance_type="diag",  # one dimension: same model as
+                # "full", without "full"'s per-component Python loop (10x faster on adult)
+                weight_concentration_prior_type="dirichlet_process",
                 weight_concentration_prior=1e-3, max_iter=100, n_init=1,
                 random_state=int(rng.integers(2**31 - 1)))
             with warnings.catch_warnings():
