@@ -49,7 +49,8 @@ def test_two_ranks_end_with_identical_weights_and_the_loss_falls(tmp_path):
 def test_cli_nproc_2_fits_and_saves_once(tmp_path):
     out = tmp_path / "model"
     cmd = [sys.executable, "-m", "genmodels", "fit", "penguins", "--model", "vae", "--out",
-           str(out), "--set", "epochs=3", "--nproc", "2", "--threads", "1", "--json"]
+           str(out), "--set", "epochs=3", "--set", "batch_size=34", "--nproc", "2",
+           "--threads", "1", "--json"]
     env = _env() | {"GENMODELS_HOME": str(tmp_path / "home")}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
