@@ -31,10 +31,9 @@ class FlowTask:
         return {"flow": self.flow}
 
     def optimizers(self, lr: float, weight_decay: float) -> dict[str, torch.optim.Optimizer]:
-        # foreach: one fused update over all tensors (small flows are dominated by the
-        # per-tensor overhead of the plain loop)
-        return {"flow": torch.optim.AdamW(self.flow.parameters(), lr=lr,
-                                          weight_decay=weight_decay, foreach=True)}
+        from genmodels.training.optim import adamw
+
+        return {"flow": adamw(self.flow.parameters(), lr=lr, weight_decay=weight_decay)}
 
     def inputs(self, batch: torch.Tensor, u: torch.Tensor | None):
         """Flow inputs ``(b, dim)``, context ``(b, width)`` or None, log-Jacobian ``(b,)``;

@@ -168,8 +168,9 @@ class _Loop:
         if hasattr(task, "optimizers"):
             opts = dict(task.optimizers(self.tr.lr, self.tr.weight_decay))
         else:
-            opts = {k: torch.optim.AdamW(m.parameters(), lr=self.tr.lr, foreach=True,
-                                         weight_decay=self.tr.weight_decay)
+            from genmodels.training.optim import adamw
+
+            opts = {k: adamw(m.parameters(), lr=self.tr.lr, weight_decay=self.tr.weight_decay)
                     for k, m in self.modules.items()}
         for o in opts.values():
             for g in o.param_groups:
