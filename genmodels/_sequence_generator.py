@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import resource
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,10 +122,7 @@ def fit_sequence(gen: Generator, data: Any, *, seed: int, budget: float | None, 
     gen.codec = codec
     gen._input_type = codec.input_type
     n_docs = int(np.sum(stream == 0)) - 1
-    gen.fit_info_ = {
-        "seed": int(seed),
-        "fit_seconds": round(time.perf_counter() - start, 4),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    gen._record_fit(start=start, seed=seed, run=run, info={
         "n_rows": n_docs, "n_columns": 1, "n_fields": 1,
         "n_documents": n_docs, "n_tokens": int(stream.size), "vocab_size": int(vocab),
         "tokenizer": getattr(codec, "kind", codec.name),
@@ -135,13 +130,7 @@ def fit_sequence(gen: Generator, data: Any, *, seed: int, budget: float | None, 
         "input_type": codec.input_type,
         "init_from": str(init_from) if isinstance(init_from, str | Path) else
         (init.fit_info_ or {}).get("data_fingerprint") if init is not None else None,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    if gen.model.capabilities.deep:
-        gen.fit_info_["run"] = run.to_json()
-    result = getattr(gen.model, "train_result_", None)
-    if result is not None:
-        gen.metrics_["training"] = result.compact() if hasattr(result, "compact") else result
+    })
 
 
 def stream_fingerprint(stream: np.ndarray, codec_json: Mapping[str, Any]) -> str:

@@ -102,15 +102,24 @@ class Generator:
             self.model.fit(x, seed=seed, schema=codec.schema, budget=remaining, run=run)
         self.codec = codec
         self._input_type = input_type
-        self.fit_info_ = {
-            "seed": int(seed),
-            "fit_seconds": round(time.perf_counter() - start, 4),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        self._record_fit(start=start, seed=seed, run=run, info={
             "n_rows": int(x.shape[0]),
             "n_columns": _n_columns(frame),
             "n_fields": int(x.shape[1]),
             "data_fingerprint": fingerprint(frame),
             "input_type": input_type,
+        })
+        log.info("fitted %s in %.2fs", self.model_name, self.fit_info_["fit_seconds"])
+        return self
+
+    def _record_fit(self, *, start: float, seed: int, run: Any, info: Mapping[str, Any]) -> None:
+        """``fit_info_`` (seed, time, memory, the data's ``info``, the run options of a
+        deep model) and the training history in ``metrics_``: the same for every input."""
+        self.fit_info_ = {
+            "seed": int(seed),
+            "fit_seconds": round(time.perf_counter() - start, 4),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            **info,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         if self.model.capabilities.deep:
@@ -118,8 +127,6 @@ class Generator:
         result = getattr(self.model, "train_result_", None)
         if result is not None:
             self.metrics_["training"] = result.compact() if hasattr(result, "compact") else result
-        log.info("fitted %s in %.2fs", self.model_name, self.fit_info_["fit_seconds"])
-        return self
 
     # ---------------------------------------------------------------- sample
     def sample(self, n: int, *, seed: int = 0, condition: Mapping[str, Any] | None = None,
