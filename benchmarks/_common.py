@@ -119,12 +119,14 @@ def sdv_table_dict(metadata: Any, table: str) -> dict[str, Any]:
     return metadata.to_dict()["tables"][table]
 
 
-def sdv_fit(synthesizer_name: str, df: Any, metadata: Any, table: str, seed: int) -> Any:
-    """Fit ``sdv.single_table.<synthesizer_name>`` on ``df`` (global RNGs seeded)."""
+def sdv_fit(synthesizer_name: str, df: Any, metadata: Any, table: str, seed: int,
+            **options: Any) -> Any:
+    """Fit ``sdv.single_table.<synthesizer_name>(metadata, **options)`` on ``df`` (global
+    RNGs seeded)."""
     import sdv.single_table as st
 
     seed_global_rngs(seed)
-    synth = getattr(st, synthesizer_name)(metadata)
+    synth = getattr(st, synthesizer_name)(metadata, **options)
     try:
         synth.fit(df)
     except Exception as err:  # SDV 2.x wants {table: df}

@@ -60,6 +60,8 @@ class VAENet(nn.Module):
                              persistent=False)
         self.register_buffer("starts", torch.tensor(offsets[:-1], dtype=torch.long),
                              persistent=False)
+        for name, values in (("cont_index", self.cont), ("disc_index", self.disc)):
+            self.register_buffer(name, torch.tensor(values, dtype=torch.long), persistent=False)
 
     # ------------------------------------------------------------ pieces
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -70,6 +72,8 @@ class VAENet(nn.Module):
 
     def cond_vector(self, x: torch.Tensor) -> torch.Tensor:
         """One-hot of the condition fields of ``x: (n, d)``: ``(n, sum(cond levels))``."""
+        if not self.cond_idx:
+            return x.new_zeros((x.shape[0], 0))
         return one_hot(x[:, self.cond_idx], self.cond_levels)
 
     def decode(self, z: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -86,10 +90,10 @@ class VAENet(nn.Module):
         out = x.new_zeros(x.shape[0])
         if self.cont:
             log_sigma = self.log_sigma.clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)
-            resid = (x[:, self.cont] - mean) / log_sigma.exp()
+            resid = (x.index_select(1, self.cont_index) - mean) / log_sigma.exp()
             out = out - (0.5 * resid.pow(2) + log_sigma + 0.5 * _LOG_2PI).sum(dim=1)
         if self.disc:
-            out = out + self.disc_logp(logits, x[:, self.disc].long())
+            out = out + self.disc_logp(logits, x.index_select(1, self.disc_index).long())
         return out
 
     def disc_logp(self, logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -179,8 +180,20 @@ class Model:
             raise ValueError(f"{self.name} takes discrete fields only; got continuous fields")
         self.schema_ = schema
         self.run_ = run
+        self._deadline = None if budget is None else time.perf_counter() + budget
         self._fit(x, np.random.default_rng(seed), budget=budget, callbacks=tuple(callbacks))
         return self
+
+    def _budget_left(self, reserve: float = 0.0) -> float | None:
+        """Seconds of the fit's wall-clock ``budget`` still left for training (None = no
+        budget), less ``reserve`` for work after it. A deep model passes this to its
+        Trainer after its own preparation (mode fitting, a prior) so that the whole fit,
+        not only the training loop, keeps to the budget. Never below a millisecond: the
+        Trainer still takes one step."""
+        deadline = getattr(self, "_deadline", None)
+        if deadline is None:
+            return None
+        return max(deadline - time.perf_counter() - reserve, 1e-3)
 
     def sample(self, n: int, *, seed: int, condition: Mapping[int, float] | None = None) -> np.ndarray:
         """Draw ``n`` rows: ``(n, d)`` float64. ``condition`` fixes encoded columns."""

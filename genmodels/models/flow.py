@@ -119,7 +119,8 @@ class FlowModel(Model):
         self.layout_ = make_layout(self.schema_, cfg["condition_columns"])
         self.prep_ = Preprocessor.fit(self.layout_, x)
         share = len(self.layout_.ctx) / x.shape[1]
-        self._fit_prior(x, rng, None if budget is None else budget * share)
+        left = self._budget_left()
+        self._fit_prior(x, rng, None if left is None else left * share)
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         self.flow_ = self._build(gen)
         data = torch.from_numpy(self.prep_.matrix(x).astype(np.float32))
@@ -129,7 +130,7 @@ class FlowModel(Model):
             lr=cfg["lr"], weight_decay=cfg["weight_decay"], schedule=cfg["schedule"],
             grad_clip=None if cfg["grad_clip"] is None else float(cfg["grad_clip"]),
             ema=cfg["ema"], val_fraction=cfg["val_fraction"],
-            patience=cfg["patience"], budget=None if budget is None else budget * (1 - share),
+            patience=cfg["patience"], budget=self._budget_left(),
             run=self.run_, rng=rng, callbacks=callbacks)
         task = FlowTask(self.flow_, self.layout_, self.prep_.disc_ladj)
         self.train_result_ = trainer.fit(task, data)

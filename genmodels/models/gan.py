@@ -120,7 +120,7 @@ class GAN(Model):
                                    cfg["epochs"])
         trainer = Trainer(epochs=cfg["epochs"], batch_size=cfg["batch_size"], lr=cfg["lr"],
                           weight_decay=cfg["weight_decay"], schedule=cfg["schedule"],
-                          ema=cfg["ema"], budget=budget,
+                          ema=cfg["ema"], budget=self._budget_left(),
                           run=getattr(self, "run_", None), rng=rng,
                           callbacks=(diag, *callbacks))
         self.train_result_ = trainer.fit(task, h)

@@ -76,7 +76,7 @@ class VAE(Model):
                             "rows per step (at most the number of rows)"),
         "lr": Param(3e-3, float, positive_number, "a positive number", "AdamW learning rate"),
         "weight_decay": Param(1e-5, float, nonneg_number, "a number >= 0", "AdamW weight decay"),
-        "hidden": Param((128, 128), (list, tuple), _widths, "a list of positive widths ([] = linear)",
+        "hidden": Param((96, 96), (list, tuple), _widths, "a list of positive widths ([] = linear)",
                         "hidden widths of the encoder (the decoder mirrors them)"),
         "latent_dim": Param(32, int, positive_int, "a positive integer", "size of z"),
         "beta": Param(1.0, float, positive_number, "a positive number",
@@ -120,7 +120,8 @@ class VAE(Model):
                           weight_decay=cfg["weight_decay"], schedule=cfg["schedule"],
                           grad_clip=cfg["grad_clip"], ema=cfg["ema"],
                           val_fraction=cfg["val_fraction"], patience=cfg["patience"],
-                          budget=budget, run=self.run_, rng=rng, callbacks=callbacks)
+                          budget=self._budget_left(), run=self.run_, rng=rng,
+                          callbacks=callbacks)
         data = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
         self.train_result_ = trainer.fit(VAETask(self.net_, cfg["beta"], cfg["kl_warmup"]), data)
         self.net_.eval()

@@ -178,14 +178,23 @@ class FieldInput(nn.Module):
                       if self.emb_idx else None)
         self.out_features = (len(self.cont) + sum(self.hot_levels)
                              + (self.embed.out_features if self.embed else 0))
+        # column indices and one-hot offsets as buffers: no list -> tensor work per call
+        starts = [0]
+        for k in self.hot_levels[:-1]:
+            starts.append(starts[-1] + k)
+        for name, values in (("cont_index", self.cont), ("hot_index", self.hot),
+                             ("emb_index", self.emb_idx), ("hot_starts", starts)):
+            self.register_buffer(name, torch.tensor(values, dtype=torch.long), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        parts = [x[:, self.cont]] if self.cont else []
+        parts = [x.index_select(1, self.cont_index)] if self.cont else []
         if self.hot:
-            parts.append(one_hot(x[:, self.hot], self.hot_levels))
+            codes = x.index_select(1, self.hot_index).long() + self.hot_starts
+            parts.append(x.new_zeros((x.shape[0], sum(self.hot_levels)), dtype=torch.float32)
+                         .scatter_(1, codes, 1.0))
         if self.embed is not None:
-            parts.append(self.embed(x[:, self.emb_idx]))
-        return torch.cat(parts, dim=1)
+            parts.append(self.embed(x.index_select(1, self.emb_index)))
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
 
 class ConditionalMLP(nn.Module):

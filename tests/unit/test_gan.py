@@ -281,3 +281,32 @@ def test_ring_of_8_gaussians_covers_at_least_7_modes_and_drs_sharpens_it():
     drs.load_state(model.state(), model.extra())
     covered_drs, quality_drs = coverage(drs)
     assert covered_drs >= 7 and quality_drs > quality + 0.03, (quality, quality_drs)
+
+
+def test_the_budget_covers_the_preparation_before_training(monkeypatch):
+    """Mode fitting happens before the Trainer starts: the Trainer gets what is left of
+    the budget, not all of it (the gan used to overrun its budget by that much)."""
+    import time
+
+    from genmodels import training
+
+    slow = 0.5
+    original = ModeNormalizer.fit.__func__
+
+    def slow_fit(cls, *args, **kwargs):
+        time.sleep(slow)
+        return original(cls, *args, **kwargs)
+
+    budgets = []
+    real_init = training.Trainer.__init__
+
+    def spy(self, *args, **kwargs):
+        budgets.append(kwargs.get("budget"))
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(ModeNormalizer, "fit", classmethod(slow_fit))
+    monkeypatch.setattr(training.Trainer, "__init__", spy)
+    x, schema = mixed()
+    make_model("gan", **TINY).fit(x, seed=0, schema=schema, budget=5.0)
+    assert len(budgets) == 1 and budgets[0] is not None
+    assert budgets[0] <= 5.0 - slow
