@@ -89,8 +89,9 @@ def report(
                                     help="The HTML file (default: RUN/report.html for one "
                                          "compare run, RUN-report.html beside a model)."),
     data: str | None = typer.Option(None, "--data", show_default=False,
-                                    help="The table a saved model was fitted on (default: "
-                                         "found through the run registry)."),
+                                    help="The table (for a text or music model: the corpus) "
+                                         "a saved model was fitted on (default: found "
+                                         "through the run registry)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
@@ -100,7 +101,7 @@ def report(
 
         paths = [_run_dir(p) for p in runs]
         target = _report_path(paths, out, force)
-        frame = read_data(data)[0] if data is not None else None
+        frame = _report_data(data)
         path = write_report(paths, target, data=frame)
         size = path.stat().st_size
         if as_json:
@@ -110,6 +111,16 @@ def report(
 
 
 # ------------------------------------------------------------------ helpers
+def _report_data(data: str | None) -> Any:
+    """``report --data``: a text or music corpus as given (the report reads it with the
+    model's codec), else the table read here."""
+    if data is None:
+        return None
+    from genmodels._sequence_generator import sequence_codec_class
+
+    return data if sequence_codec_class(data) is not None else read_data(data)[0]
+
+
 def _model_specs(models: str, sets: list[str] | None) -> dict[str, dict[str, Any]]:
     from genmodels.compare import resolve_models
 

@@ -1,5 +1,6 @@
 """``genmodels evaluate``: compare a synthetic table with the real one (``gm.evaluate``);
-a text corpus goes to the text report (``genmodels.cli._evaluate_text``)."""
+a text corpus goes to the text report (``genmodels.cli._evaluate_text``), a music corpus
+to the music report (``genmodels.cli._evaluate_music``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import typer
 from genmodels.cli._common import check_new_file, console, guard, print_json, read_data
 
 TABLE_HELP = "A CSV/Parquet file or a bundled dataset name."
+CORPUS_HELP = ("Text: a .txt file or a folder of them. Music: bach, essen:N, a .mid file "
+               "or a folder of them.")
 
 
 def _sensitive(items: list[str] | None) -> list[str] | None:
@@ -23,9 +26,12 @@ def _sensitive(items: list[str] | None) -> list[str] | None:
 def evaluate(
     ctx: typer.Context,
     real: str = typer.Argument(..., show_default=False,
-                               help="The real (training) table. " + TABLE_HELP),
+                               help="The real (training) table. " + TABLE_HELP + " "
+                                    + CORPUS_HELP),
     synth: str = typer.Argument(..., show_default=False,
-                                help="The synthetic table. " + TABLE_HELP),
+                                help="The synthetic table. " + TABLE_HELP + " Text/music: "
+                                     "the generated files (the folder `genmodels sample -o` "
+                                     "wrote)."),
     target: str | None = typer.Option(None, "--target", "-t", show_default=False,
                                       help="Column to predict: adds utility (TSTR vs TRTR)."),
     sensitive: list[str] | None = typer.Option(
@@ -34,7 +40,8 @@ def evaluate(
     holdout: str | None = typer.Option(
         None, "--holdout", show_default=False,
         help="Real rows the generator never saw: adds the privacy attacks and the held-out "
-             "likelihood, and utility is tested on them. " + TABLE_HELP),
+             "likelihood, and utility is tested on them. " + TABLE_HELP + " Text/music: "
+             "held-out documents or pieces (the NLL; music: the distances' reference)."),
     model: Path | None = typer.Option(
         None, "--model", "-m", show_default=False,
         help="The saved model (a `genmodels fit` directory): adds likelihood and cost."),
@@ -51,14 +58,32 @@ def evaluate(
 
     Text: REAL is the training corpus (.txt or folder), SYNTH generated text (a .txt or
     the folder `genmodels sample -o` wrote); --model and --holdout add held-out NLL,
-    bits/char and perplexity; always distinct-n and the 8-gram copy rate."""
+    bits/char and perplexity; always distinct-n and the 8-gram copy rate.
+
+    Music: REAL is the training corpus (bach, essen:N, a .mid or a folder of .mid), SYNTH
+    the generated pieces (the folder `genmodels sample DIR -n 4 -o out/` wrote); always
+    pitch-class and duration distances to --holdout (else REAL), polyphony and the copy
+    rate against REAL; --model adds the NLL per event and per note."""
     with guard(ctx):
         import genmodels as gm
         from genmodels.generator import fingerprint
 
         path = check_new_file(out, force=force, option="--out") if out is not None else None
         from genmodels.codecs.text import is_text_input
+        from genmodels.music.corpus import is_music_input
 
+        music = is_music_input(real)
+        if music or is_text_input(real):
+            for opt, value in (("--target", target), ("--sensitive", sensitive)):
+                if value:
+                    raise ValueError(f"{opt}: is for tables; REAL is a "
+                                     f"{'music' if music else 'text'} corpus")
+        if music:
+            from genmodels.cli._evaluate_music import evaluate_music_cli
+
+            evaluate_music_cli(real=real, synth=synth, holdout=holdout, model=model,
+                               path=path, as_json=as_json, seed=seed)
+            return
         if is_text_input(real):
             from genmodels.cli._evaluate_text import evaluate_text_cli
 

@@ -2,7 +2,9 @@
 ``fidelity`` (+ ``c2st``, ``mmd``, ``prdc``), ``likelihood``, ``utility``, ``privacy``,
 ``fairness``, ``diversity``, ``cost`` — and :func:`evaluate`, which runs them on two
 tables (plus optionally a holdout and the fitted model) and returns an
-:class:`EvaluationReport`.
+:class:`EvaluationReport`; on a text or music corpus it returns the dict of
+:func:`~genmodels.evaluation.text.evaluate_text` or
+:func:`~genmodels.evaluation.music.evaluate_music`.
 """
 
 from __future__ import annotations
@@ -82,8 +84,9 @@ def _check_modes(modes: Any, kinds: dict[str, Kind]) -> np.ndarray | None:
 def evaluate(real: Any, synth: Any, *, target: str | None = None,
              sensitive: str | list[str] | None = None, model: Any = None,
              holdout: Any = None, modes: Any = None, seed: int = 0,
-             max_rows: int = 20_000) -> EvaluationReport:
-    """Compare a synthetic table with the real one it imitates.
+             max_rows: int = 20_000) -> EvaluationReport | dict[str, Any]:
+    """Compare a synthetic table with the real one it imitates (or generated text or
+    music with its corpus: see the end).
 
     ``real`` is the training table, ``synth`` the generated one, ``holdout`` real rows
     the generator never saw (all: DataFrames with the same columns, 2-D arrays, or
@@ -107,7 +110,23 @@ def evaluate(real: Any, synth: Any, *, target: str | None = None,
     1 - 2*max(AUC - 0.5, 0))`` in [0, 1], higher is better; ``group_scores()`` adds
     utility and privacy composites (formulas in ``SCORE_FORMULA``). Same inputs and
     ``seed`` give the same report.
+
+    Sequences: when ``real`` is a text corpus (a .txt file, a folder of them, a list of
+    str) or a music corpus (``"bach"``, ``"essen:N"``, a .mid file, a folder of them, a
+    list of those), ``synth`` is the generated text or pieces (``None``: music pieces are
+    drawn from ``model`` with ``seed``) and the result is the dict of
+    :func:`~genmodels.evaluation.text.evaluate_text` (``likelihood``: NLL, bits/char,
+    perplexity of ``model`` on ``holdout`` and ``real``; ``diversity``: distinct-n and
+    copy rates) or :func:`~genmodels.evaluation.music.evaluate_music` (``likelihood``:
+    NLL per event and per note; ``music``: pitch-class and duration distances to
+    ``holdout`` or ``real``, polyphony, copy rate). ``target``, ``sensitive`` and
+    ``modes`` are for tables only.
     """
+    corpus = _sequence_kind(real)
+    if corpus is not None:
+        return _evaluate_corpus(corpus, real, synth, model=model, holdout=holdout, seed=seed,
+                                table_args={"target": target, "sensitive": sensitive,
+                                            "modes": modes})
     seed = _check_int("seed", seed, 0)
     max_rows = _check_int("max_rows", max_rows, 2)
     start = time.perf_counter()
@@ -132,3 +151,31 @@ def evaluate(real: Any, synth: Any, *, target: str | None = None,
     return EvaluationReport(n_real=len(real), n_synth=len(synth), seed=seed, seconds=seconds,
                             n_holdout=None if hold is None else len(hold), target=target,
                             sensitive=sens, timings=timings, **groups)
+
+
+def _sequence_kind(real: Any) -> str | None:
+    """``"music"`` or ``"text"`` when ``real`` is such a corpus (the codecs' own tests,
+    in the order the Generator tries them), else None (a table)."""
+    from genmodels.music.corpus import is_music_input
+
+    if is_music_input(real):
+        return "music"
+    from genmodels.codecs.text import is_text_input
+
+    return "text" if is_text_input(real) else None
+
+
+def _evaluate_corpus(kind: str, real: Any, synth: Any, *, model: Any, holdout: Any,
+                     seed: Any, table_args: dict[str, Any]) -> dict[str, Any]:
+    for name, value in table_args.items():
+        if value is not None:
+            raise ValueError(f"{name}: got {value!r}; allowed: None when real is a {kind} "
+                             "corpus (it is for tables)")
+    seed = _check_int("seed", seed, 0)
+    if kind == "text":
+        from genmodels.evaluation.text import evaluate_text
+
+        return evaluate_text(real, synth, model=model, holdout=holdout)
+    from genmodels.evaluation.music import evaluate_music
+
+    return evaluate_music(real, synth, model=model, holdout=holdout, seed=seed)

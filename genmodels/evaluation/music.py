@@ -10,6 +10,7 @@ histogram, note-length histogram, polyphony).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -145,4 +146,99 @@ def music_metrics(generated: Any, reference: Any, training: Any = None, *,
     if training is not None:
         out[f"copy_rate_{copy_n}"] = note_copy_rate(gen, training, n=copy_n,
                                                     resolution=resolution)
+    return out
+
+
+# ------------------------------------------------------------------ the report
+SAMPLE_PIECES = 4
+"""Pieces drawn from the model when :func:`evaluate_music` gets no generated ones."""
+SAMPLE_MAX_TOKENS = 512
+"""Token cap of each of those pieces."""
+MUSIC_ALLOWED = ("a bundled corpus name ('bach', 'essen', 'essen:N' = its first N "
+                 "pieces), a .mid file, a folder of .mid files, a symusic Score or a list "
+                 "of those")
+
+
+def music_pieces(data: Any, what: str) -> list[Any]:
+    """The pieces (paths or Scores) of a music input, or a ``ValueError`` that names the
+    argument ``what`` and says what is allowed."""
+    from genmodels.music.corpus import is_music_input, music_sources
+
+    try:
+        if is_music_input(data):
+            return music_sources(data)
+        text = isinstance(data, str) and "\n" in data
+        if isinstance(data, list | tuple | Path) or isinstance(data, str) and not text:
+            music_sources(data)  # a missing path, an empty folder or list: its own message
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}") from None
+    shown = repr(str(data)) if isinstance(data, str | Path) else type(data).__name__
+    raise ValueError(f"{what}: got {shown[:200]}; allowed: {MUSIC_ALLOWED}")
+
+
+def _read_notes(pieces: list[Any], what: str, resolution: int) -> list[np.ndarray]:
+    try:
+        return [as_notes(p, resolution) for p in pieces]
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}") from None
+
+
+def _check_music_model(model: Any) -> None:
+    if model is None:
+        return
+    if not callable(getattr(model, "stream_nll", None)) or not hasattr(model, "codec"):
+        raise ValueError(f"model: got {type(model).__name__}; allowed: a fitted gm.Generator "
+                         "of a music model")
+    if not getattr(model, "fitted", False):
+        raise ValueError("model: the Generator is not fitted; allowed: a fitted gm.Generator")
+    kind = getattr(model, "_input_type", None)
+    if kind != "music":
+        raise ValueError(f"model: {model.model_name!r} was fitted on {kind or 'unknown'} data; "
+                         "allowed: a model fitted on a music corpus")
+
+
+def evaluate_music(training: Any, generated: Any = None, *, model: Any = None,
+                   holdout: Any = None, seed: int = 0, copy_n: int = 8) -> dict[str, Any]:
+    """A music report, parallel to :func:`genmodels.evaluation.text.evaluate_text`.
+
+    * ``likelihood`` (with ``model``, a fitted music ``gm.Generator``): its
+      :meth:`~genmodels.Generator.stream_nll` on ``holdout`` (None without one) and on
+      ``training``: nats and bits per event token and per note, perplexity.
+    * ``music``: :func:`music_metrics` of ``generated`` against ``holdout`` (or
+      ``training`` without one: see ``reference``), copy rate against ``training``.
+      Without ``generated``, :data:`SAMPLE_PIECES` pieces are drawn from ``model`` with
+      ``seed`` (at most :data:`SAMPLE_MAX_TOKENS` tokens each); without either, None.
+
+    Corpora are anything the music codec reads: ``"bach"``, ``"essen:N"``, a .mid file, a
+    folder of them, symusic Scores (as ``gm.Generator.sample`` returns) or a list.
+    Times are on the model codec's grid (4 steps a quarter note without a model).
+    Same inputs and seed give the same dict (JSON-able).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed: got {seed!r}; allowed: an integer >= 0")
+    if isinstance(copy_n, bool) or not isinstance(copy_n, int) or copy_n < 1:
+        raise ValueError(f"copy_n: got {copy_n!r}; allowed: an integer >= 1")
+    _check_music_model(model)
+    resolution = int(model.codec.resolution) if model is not None else 4
+    train_src = music_pieces(training, "training")
+    hold_src = music_pieces(holdout, "holdout") if holdout is not None else None
+    out: dict[str, Any] = {"likelihood": None, "music": None,
+                           "n_training_pieces": len(train_src),
+                           "n_holdout_pieces": len(hold_src) if hold_src else None,
+                           "reference": "holdout" if hold_src else "training",
+                           "generated": None}
+    if model is not None:
+        out["likelihood"] = {
+            "holdout": model.stream_nll(hold_src) if hold_src else None,
+            "train": model.stream_nll(train_src),
+        }
+    if generated is None and model is not None:
+        generated = model.sample(SAMPLE_PIECES, seed=int(seed), max_tokens=SAMPLE_MAX_TOKENS)
+        out["generated"] = f"{SAMPLE_PIECES} pieces drawn from the model (seed {int(seed)})"
+    if generated is not None:
+        gen = _read_notes(music_pieces(generated, "generated"), "generated", resolution)
+        train = _read_notes(train_src, "training", resolution)
+        ref = _read_notes(hold_src, "holdout", resolution) if hold_src else train
+        out["music"] = music_metrics(gen, ref, train, resolution=resolution, copy_n=copy_n)
+        out["generated"] = out["generated"] or f"{len(gen)} pieces"
     return out

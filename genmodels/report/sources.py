@@ -13,15 +13,21 @@ log = logging.getLogger(__name__)
 
 MAX_SYNTH = 20_000
 """Rows drawn from a saved model for its report (at most its training size)."""
+REPORT_TEXTS, TEXT_MAX_TOKENS = 5, 300
+"""Snippets drawn from a saved text model for its report, and their token cap."""
+REPORT_PIECES, PIECE_MAX_TOKENS = 4, 512
+"""Pieces drawn from a saved music model for its report, and their token cap."""
 
 
 @dataclass
 class RunView:
     """One run as the report shows it: the leaderboard's models, the real table the
     models learned from (None when it is not available), each model's samples and card.
-    ``images``, ``texts`` and ``audio`` (per model) fill the sections for those
-    modalities: ``(n, h, w[, c])`` arrays, lists of strings, lists of
-    ``(sample_rate, (n,) float array)``."""
+    ``images``, ``texts``, ``audio`` and ``music`` (per model) fill the sections for
+    those modalities: ``(n, h, w[, c])`` arrays, lists of strings, lists of
+    ``(sample_rate, (n,) float array)``, lists of ``symusic.Score`` (drawn as piano
+    rolls, played through FluidSynth). ``modality`` is ``"table"``, or ``"text"`` /
+    ``"music"`` for a sequence model (the table-only sections then say so)."""
 
     title: str
     info: dict[str, Any]
@@ -33,6 +39,8 @@ class RunView:
     images: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, list[str]] = field(default_factory=dict)
     audio: dict[str, list] = field(default_factory=dict)
+    music: dict[str, list] = field(default_factory=dict)
+    modality: str = "table"
 
 
 def load_source(path: str | Path, *, data: Any = None,
@@ -94,6 +102,10 @@ def load_model_dir(path: Path, *, data: Any = None, seed: int = 0) -> RunView:
     from genmodels._compare_worker import headline, training_history
 
     gen = gm.load(path)
+    from genmodels._sequence_generator import is_sequence
+
+    if is_sequence(gen):
+        return load_sequence_model(path, gen, data=data, seed=seed)
     info_fit = gen.fit_info_ or {}
     real, label, notes = _real_table(path, data, gen)
     n = int(min(info_fit.get("n_rows") or 1000, MAX_SYNTH))
@@ -117,6 +129,74 @@ def load_model_dir(path: Path, *, data: Any = None, seed: int = 0) -> RunView:
     return RunView(title=f"{gen.model_name} ({path.name})", info=info, runs=[run], real=real,
                    synth={gen.model_name: synth}, cards={gen.model_name: card} if card else {},
                    notes=notes)
+
+
+def load_sequence_model(path: Path, gen: Any, *, data: Any = None, seed: int = 0) -> RunView:
+    """A saved text or music model: snippets or pieces drawn now (seeded, capped in
+    tokens), its training curves and card, and with the training corpus (``data`` or the
+    registry's record, checked against the saved fingerprint) its likelihood and the
+    text or music metrics of the samples (``gm.evaluate``'s corpus branch)."""
+    from genmodels._compare_worker import training_history
+
+    kind = gen._input_type or "text"
+    info_fit = gen.fit_info_ or {}
+    corpus, label, notes = _corpus(path, data, gen)
+    if kind == "music":
+        samples = gen.sample(REPORT_PIECES, seed=seed + 1, max_tokens=PIECE_MAX_TOKENS)
+        extra, cap = {"music": {gen.model_name: samples}}, PIECE_MAX_TOKENS
+    else:
+        samples = gen.sample(REPORT_TEXTS, seed=seed + 1, max_tokens=TEXT_MAX_TOKENS)
+        extra, cap = {"texts": {gen.model_name: samples}}, TEXT_MAX_TOKENS
+    evaluation = None
+    if corpus is not None:
+        import genmodels as gm
+
+        generated = samples if kind == "music" else [t for t in samples if t] or None
+        evaluation = gm.evaluate(corpus, generated, model=gen, seed=seed)
+    run = ModelRun(model=gen.model_name, status="ok", hyperparams=gen.hyperparams, rank=1,
+                   likelihood="exact", fit_seconds=info_fit.get("fit_seconds"),
+                   peak_rss_mb=info_fit.get("peak_rss_mb"), n_synth=len(samples),
+                   model_dir=str(path), history=training_history(gen), evaluation=evaluation)
+    info = {"model": gen.model_name, "directory": str(path), "data": label or "unknown",
+            "input": kind, "documents" if kind == "text" else "pieces":
+            info_fit.get("n_documents"), "tokens": info_fit.get("n_tokens"),
+            "vocabulary": info_fit.get("vocab_size"), "tokenizer": info_fit.get("tokenizer"),
+            "seed": info_fit.get("seed"), "created (UTC)": info_fit.get("created"),
+            "samples drawn for this report": f"{len(samples)} (seed {seed + 1}, at most "
+                                             f"{cap} tokens each)"}
+    card = _text(path / "card.md")
+    return RunView(title=f"{gen.model_name} ({path.name})", info=info, runs=[run],
+                   cards={gen.model_name: card} if card else {}, notes=notes,
+                   modality=kind, **extra)
+
+
+def _corpus(path: Path, data: Any, gen: Any) -> tuple[Any, str | None, list[str]]:
+    """The corpus a sequence model was fitted on: ``data`` when given, else the
+    registry's record of the fit; used only if its token stream's fingerprint matches."""
+    from genmodels._sequence_generator import stream_fingerprint
+
+    kind = gen._input_type or "text"
+    label = None
+    if data is None:
+        data = label = _registry_data(path, gen.model_name)
+        if data is None:
+            return None, None, [f"The training corpus is unknown (pass --data CORPUS): the "
+                                f"report shows the model's {kind} alone, without likelihood "
+                                "or comparison with the corpus."]
+    elif isinstance(data, str | Path):
+        label = str(data)
+    if not isinstance(data, str | Path | list | tuple):
+        return None, None, [f"--data: got {type(data).__name__}; a {kind} model needs its "
+                            f"{kind} corpus (a path, a folder or a bundled name)."]
+    try:
+        stream = gen.codec.encode(data)
+    except (ValueError, OSError) as e:
+        return None, label, [f"The training corpus could not be read ({e})."]
+    saved = (gen.fit_info_ or {}).get("data_fingerprint")
+    if saved and stream_fingerprint(stream, gen.codec.to_json()) != saved:
+        return None, label, [f"{label or 'data'} is not the corpus this model was fitted on "
+                             "(its fingerprint differs): no likelihood or comparison."]
+    return data, label or f"{type(data).__name__} of {len(data)}", []
 
 
 def _real_table(path: Path, data: Any, gen: Any) -> tuple[Any, str | None, list[str]]:

@@ -164,3 +164,115 @@ def test_a_table_model_refuses_text(tmp_path):
         gm.Generator("independent").fit(path)
     with pytest.raises(ValueError, match="text corpus"):
         gm.Generator("independent").fit(["a list", "of documents"])
+
+
+# ------------------------------------------------------------------ music
+# The same contract on MIDI: a few Bach chorales (converted once into a temporary cache),
+# tiny settings; every model whose modalities include "music".
+MUSIC_MODELS = sorted(n for n, cls in registry().items()
+                      if "music" in cls.capabilities.modalities)
+MUSIC_FAST = {
+    "ngram": {"order": 4},
+    "transformer": {"n_layer": 1, "n_head": 2, "n_embd": 32, "block_size": 128,
+                    "batch_size": 8, "steps": 40, "lr": 3e-3, "warmup": 5},
+    "lstm": {"hidden": 32, "n_embd": 32, "bptt": 32, "batch_size": 8, "steps": 40,
+             "lr": 3e-3, "warmup": 5},
+}
+MUSIC_TOKENS = 200
+
+
+@pytest.fixture(scope="module")
+def chorales(tmp_path_factory) -> list:
+    """Paths of 4 chorales: 3 to fit, 1 held out."""
+    pytest.importorskip("symusic")
+    pytest.importorskip("music21")
+    from genmodels.music.corpus import bundled_music
+
+    root = tmp_path_factory.mktemp("music")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENMODELS_CACHE", str(root / "cache"))
+        mp.setenv("TMPDIR", str(root))  # music21 keeps its scratch files there
+        return bundled_music("bach", limit=4)
+
+
+@pytest.fixture(scope="module", params=MUSIC_MODELS)
+def music_gen(request, chorales) -> gm.Generator:
+    import torch
+
+    name = request.param
+    params = registry()[name].params
+    kw = {k: v for k, v in MUSIC_FAST.get(name, {}).items() if k in params}
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield gm.Generator(name, **kw).fit(chorales[:3], seed=0, run=RUN)
+    finally:
+        torch.set_num_threads(old)
+
+
+def _midi_bytes(pieces) -> list[bytes]:
+    return [bytes(p.dumps_midi()) for p in pieces]
+
+
+def test_there_are_music_models():
+    assert {"ngram", "transformer", "lstm"} <= set(MUSIC_MODELS)
+
+
+def test_music_samples_are_valid_midi(music_gen, tmp_path):
+    import symusic
+
+    codec = music_gen.codec
+    pieces = music_gen.sample(3, seed=1, max_tokens=MUSIC_TOKENS)
+    assert len(pieces) == 3
+    for i, piece in enumerate(pieces):
+        path = tmp_path / f"p{i}.mid"
+        piece.dump_midi(str(path))
+        back = symusic.Score(str(path))
+        notes = [n for t in back.tracks for n in t.notes]
+        assert notes, f"piece {i} has no notes"
+        pitches = np.array([n.pitch for n in notes])
+        assert pitches.min() >= codec.pitch_lo_ and pitches.max() <= codec.pitch_hi_
+        assert 0 <= pitches.min() and pitches.max() <= 127
+        assert all(n.duration > 0 for n in notes)
+
+
+def test_music_same_seed_same_bytes(music_gen):
+    a = _midi_bytes(music_gen.sample(2, seed=7, max_tokens=MUSIC_TOKENS))
+    assert a == _midi_bytes(music_gen.sample(2, seed=7, max_tokens=MUSIC_TOKENS))
+    assert a != _midi_bytes(music_gen.sample(2, seed=8, max_tokens=MUSIC_TOKENS))
+
+
+def test_music_save_load_round_trip(music_gen, chorales, tmp_path):
+    back = gm.load(music_gen.save(tmp_path / "model"))
+    assert _midi_bytes(back.sample(2, seed=5, max_tokens=MUSIC_TOKENS)) == \
+        _midi_bytes(music_gen.sample(2, seed=5, max_tokens=MUSIC_TOKENS))
+    held_out = chorales[3:]
+    np.testing.assert_array_equal(back.log_prob(held_out), music_gen.log_prob(held_out))
+    # and the likelihood of the held-out chorale beats a uniform model over the events
+    nll = back.stream_nll(held_out)
+    assert 0 < nll["nats_per_token"] < np.log(back.codec.vocab_size)
+
+
+def test_music_prompt_is_the_start_of_the_piece(music_gen, chorales):
+    from genmodels.codecs.music import BAR
+    from genmodels.music.notes import score_notes
+
+    codec = music_gen.codec
+    tokens = codec.encode_piece(chorales[0])
+    prompt = tokens[: np.flatnonzero(tokens == BAR)[2] + 1]  # two bars, then the third's Bar
+    ctx = music_gen.model.context
+    assert ctx is None or prompt.size < ctx
+    expected, _ = codec.decode_notes(prompt)
+    assert expected.size >= 4
+    key = ["onset", "duration", "pitch"]
+    for piece in music_gen.sample(2, seed=2, max_tokens=60, prompt=prompt):
+        got = score_notes(piece, codec.resolution)
+        assert got.size > expected.size  # the prompt's notes, then new ones
+        head = np.sort(got[: expected.size][key], order=key)
+        np.testing.assert_array_equal(head, np.sort(expected[key], order=key))
+        assert got["onset"][expected.size:].min() > expected["onset"].max()
+    # the prompt is the chorale's opening: the same notes up to its last onset
+    original = score_notes(chorales[0], codec.resolution)
+    opening = original[original["onset"] <= expected["onset"].max()]
+    assert {(int(o), int(p)) for o, p in opening[["onset", "pitch"]].tolist()} == \
+        {(int(o), int(p)) for o, p in expected[["onset", "pitch"]].tolist()}

@@ -91,3 +91,52 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
     # the page is not blank anywhere large: every 900-px screen has some ink
     for top in range(0, img.shape[0] - 900, 900):
         assert img[top:top + 900].std() > 5, f"blank screen at y={top}"
+
+
+@pytest.mark.slow
+def test_music_report_plays_in_chromium(tmp_path: Path) -> None:
+    """The report of a saved music model: every piano roll decodes, every <audio>
+    player loads its inlined WAV (metadata read, duration > 0)."""
+    _need_browser()
+    pytest.importorskip("symusic")
+    if not Path("/usr/bin/fluidsynth").is_file():
+        why = "FluidSynth is not installed (apt-get install fluidsynth fluid-soundfont-gm)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(why + " — required in CI")
+        pytest.skip(why + ": no audio to play")
+    from playwright.sync_api import sync_playwright
+
+    import genmodels as gm
+    from genmodels.report import write_report
+    from genmodels.report.sources import REPORT_PIECES
+    from tests.unit.test_music_eval import folder_of
+
+    corpus = folder_of(tmp_path, "corpus", [0, 2, 5], chords=True)
+    model = tmp_path / "ngram"
+    gm.Generator("ngram", order=4).fit(corpus, seed=0).save(model)
+    report = write_report([model], tmp_path / "music-report.html", data=corpus)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            requests: list[str] = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(report.resolve().as_uri(), wait_until="load")
+            assert page.locator("#audio img").count() == REPORT_PIECES
+            assert page.locator("#audio audio").count() == REPORT_PIECES
+            broken = page.evaluate(
+                "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
+                ".length")
+            assert broken == 0
+            page.wait_for_function(
+                "Array.from(document.querySelectorAll('audio')).every(a => a.readyState >= 1)",
+                timeout=20_000)
+            durations = page.evaluate(
+                "Array.from(document.querySelectorAll('audio')).map(a => a.duration)")
+            errors = page.evaluate(
+                "Array.from(document.querySelectorAll('audio')).filter(a => a.error).length")
+        finally:
+            browser.close()
+    assert errors == 0 and len(durations) == REPORT_PIECES
+    assert all(d > 0 for d in durations), durations
+    assert all(u.startswith(("file://", "data:")) for u in requests), requests

@@ -151,3 +151,86 @@ def test_evaluate_text(runner, files, model_dir, tmp_path):
     assert dv["copy_rate_chars_8"] > 0.5  # an n-gram model of a tiny corpus copies a lot
     res = invoke(runner, "evaluate", files["train"], samples)
     assert res.exit_code == 0 and "distinct_2" in res.stdout and "--model" in res.stdout
+
+
+# ------------------------------------------------------------------ music
+@pytest.fixture(scope="module")
+def music(tmp_path_factory) -> dict:
+    """A runner whose corpus cache is private, a tiny n-gram fitted on `bach:3` through the
+    CLI, 4 pieces sampled from it, and a held-out chorale in a folder."""
+    pytest.importorskip("symusic")
+    pytest.importorskip("music21")
+    import shutil
+
+    from genmodels.music.corpus import bundled_music
+
+    root = tmp_path_factory.mktemp("music")
+    env = {"GENMODELS_HOME": str(root / "home"), "GENMODELS_CACHE": str(root / "cache"),
+           "TMPDIR": str(root)}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        paths = bundled_music("bach", limit=4)
+    held = root / "held"
+    held.mkdir()
+    shutil.copy(paths[3], held)
+    runner = CliRunner(env=env)
+    model = root / "ngram"
+    res = invoke(runner, "fit", "bach:3", "-m", "ngram", "-o", model, "--set", "order=4")
+    assert res.exit_code == 0, res.output
+    samples = root / "samples"
+    res = invoke(runner, "sample", model, "-n", 4, "--max-tokens", 200, "-o", samples)
+    assert res.exit_code == 0, res.output
+    assert len(list(samples.glob("sample_*.mid"))) == 4
+    return {"runner": runner, "model": model, "samples": samples, "held": held, "root": root}
+
+
+def test_evaluate_music_json(music):
+    runner = music["runner"]
+    res = invoke(runner, "evaluate", "bach:3", music["samples"], "--model", music["model"],
+                 "--holdout", music["held"], "--json")
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    lk, m = report["likelihood"], report["music"]
+    assert report["n_training_pieces"] == 3 and report["n_holdout_pieces"] == 1
+    assert report["reference"] == "holdout" and report["run_id"]
+    vocab = json.loads(invoke(runner, "info", music["model"], "--json").stdout)["codec"][
+        "vocab_size"]
+    assert 0 < lk["train"]["nats_per_token"] < lk["holdout"]["nats_per_token"] < np.log(vocab)
+    assert lk["holdout"]["nats_per_note"] > lk["holdout"]["nats_per_token"]  # ~3 events a note
+    assert m["n_pieces"] == 4 and 0 <= m["pitch_class_tv"] <= 1 and 0 <= m["duration_tv"] <= 1
+    assert 0 <= m["copy_rate_8"] <= 1 and m["polyphony"] >= 1
+    # the same pieces against themselves: zero distances, every 8-note run a copy
+    same = json.loads(invoke(runner, "evaluate", music["samples"], music["samples"],
+                             "--json").stdout)
+    assert same["likelihood"] is None and same["music"]["pitch_class_tv"] == 0.0
+    assert same["music"]["copy_rate_8"] == 1.0
+
+
+def test_evaluate_music_table_and_out_file(music, tmp_path):
+    runner = music["runner"]
+    out = tmp_path / "music.json"
+    res = invoke(runner, "evaluate", "bach:3", music["samples"], "-o", out)
+    assert res.exit_code == 0, res.output
+    assert "pitch_class_tv" in res.stdout and "copy_rate_8" in res.stdout
+    assert "--model DIR" in res.stdout and "report written to" in res.stdout
+    saved = json.loads(out.read_text("utf-8"))
+    assert saved["music"]["n_pieces"] == 4 and saved["likelihood"] is None
+    assert_usage_error(invoke(runner, "evaluate", "bach:3", music["samples"], "-o", out),
+                       "already exists", "--force")
+    assert invoke(runner, "evaluate", "bach:3", music["samples"], "-o", out,
+                  "--force").exit_code == 0
+    assert json.loads(out.read_text("utf-8")) == saved  # the same inputs, the same report
+
+
+def test_evaluate_music_bad_input(music, model_dir, tmp_path):
+    runner = music["runner"]
+    (tmp_path / "empty").mkdir()
+    assert_usage_error(invoke(runner, "evaluate", "bach:3", tmp_path / "empty"),
+                       "SYNTH", "no .mid")
+    assert_usage_error(invoke(runner, "evaluate", "bach:3", music["samples"], "--holdout",
+                              tmp_path / "nope"), "--holdout")
+    assert_usage_error(invoke(runner, "evaluate", "bach:3", music["samples"], "--model",
+                              model_dir), "--model", "not a music model")
+    assert_usage_error(invoke(runner, "evaluate", "bach:3", music["samples"], "--target",
+                              "y"), "--target", "music corpus")

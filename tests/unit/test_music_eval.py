@@ -86,3 +86,137 @@ def test_music_metrics_bundle():
     assert out["pitch_class_tv"] == 0.0 and out["duration_tv"] == 0.0
     assert out["polyphony"] == out["polyphony_reference"] == 1.0
     assert out["copy_rate_4"] == 1.0 and out["notes_per_piece"] == 7.0
+
+
+# ------------------------------------------------------------ evaluate_music
+SCALE = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60, 60]
+
+
+def write_piece(path, shift: int = 0, *, chords: bool = False, reps: int = 2):
+    """A C-major scale up and down in quarters (a third above each note with
+    ``chords``), transposed by ``shift`` semitones, 4/4, as a .mid file."""
+    symusic = pytest.importorskip("symusic")
+    score = symusic.Score(480)
+    score.time_signatures.append(symusic.TimeSignature(0, 4, 4))
+    track = symusic.Track(name="piano", program=0)
+    onset = 0
+    for i, p in enumerate(SCALE * reps):
+        duration = 480 if i % 4 else 960
+        for q in ((p, p + 4) if chords else (p,)):
+            track.notes.append(symusic.Note(onset, duration, q + shift, 90))
+        onset += duration
+    score.tracks.append(track)
+    score.dump_midi(str(path))
+    return path
+
+
+def folder_of(root, name: str, shifts, **kw):
+    folder = root / name
+    folder.mkdir()
+    for k, s in enumerate(shifts):
+        write_piece(folder / f"p{k}.mid", s, **kw)
+    return folder
+
+
+@pytest.fixture
+def corpora(tmp_path):
+    return {"train": folder_of(tmp_path, "train", [0, 2, 5], chords=True),
+            "up": folder_of(tmp_path, "up", [1, 3, 6], chords=True),
+            "mono": folder_of(tmp_path, "mono", [0]),
+            "tmp": tmp_path}
+
+
+def test_a_corpus_against_itself(corpora):
+    out = mm.evaluate_music(corpora["train"], corpora["train"])
+    m = out["music"]
+    assert out["likelihood"] is None and out["reference"] == "training"
+    assert out["n_training_pieces"] == 3 and m["n_pieces"] == 3.0
+    assert m["pitch_class_tv"] == 0.0 and m["duration_tv"] == 0.0
+    assert m["pitch_class_kl"] == pytest.approx(0.0, abs=1e-12)
+    assert m["copy_rate_8"] == 1.0
+    assert m["polyphony"] == m["polyphony_reference"] == pytest.approx(2.0)
+
+
+def test_a_transposed_copy_is_a_copy_in_other_keys(corpora):
+    m = mm.evaluate_music(corpora["train"], corpora["up"])["music"]
+    assert m["pitch_class_tv"] > 0.2  # one semitone up: other pitch classes
+    assert m["duration_tv"] == 0.0 and m["polyphony"] == m["polyphony_reference"]
+    assert m["copy_rate_8"] == 1.0  # the copy measure is transposition-invariant
+    mono = mm.evaluate_music(corpora["train"], corpora["mono"])["music"]
+    assert mono["polyphony"] == 1.0 and mono["polyphony_reference"] == pytest.approx(2.0)
+    assert mono["copy_rate_8"] < 0.5  # single notes: other intervals than the chords
+
+
+def test_holdout_is_the_reference_and_training_the_copy_source(corpora):
+    out = mm.evaluate_music(corpora["train"], corpora["up"], holdout=corpora["up"])
+    m = out["music"]
+    assert out["reference"] == "holdout" and out["n_holdout_pieces"] == 3
+    assert m["pitch_class_tv"] == 0.0 and m["copy_rate_8"] == 1.0
+    single = mm.evaluate_music(write_piece(corpora["tmp"] / "one.mid"), corpora["train"])
+    assert single["n_training_pieces"] == 1 and single["music"]["copy_rate_8"] == 0.0
+
+
+def test_with_a_model_likelihood_and_drawn_pieces(corpora):
+    import genmodels as gm
+
+    gen = gm.Generator("ngram", order=6).fit(corpora["train"], seed=0)
+    out = mm.evaluate_music(corpora["train"], model=gen, holdout=corpora["up"], seed=3)
+    lk = out["likelihood"]
+    assert lk["train"] == gen.stream_nll(corpora["train"])
+    assert lk["holdout"] == gen.stream_nll(corpora["up"])
+    # a 6-gram knows its training scales better than the unseen keys, and both beat uniform
+    assert lk["train"]["nats_per_token"] < lk["holdout"]["nats_per_token"]
+    assert lk["holdout"]["nats_per_token"] < np.log(gen.codec.vocab_size)
+    assert out["generated"] == f"{mm.SAMPLE_PIECES} pieces drawn from the model (seed 3)"
+    assert out["music"]["n_pieces"] == mm.SAMPLE_PIECES
+    assert out == mm.evaluate_music(corpora["train"], model=gen, holdout=corpora["up"], seed=3)
+    # gm.evaluate dispatches a music corpus here; the pieces may be Scores in memory
+    pieces = gen.sample(2, seed=1, max_tokens=200)
+    via = gm.evaluate(corpora["train"], pieces, model=gen)
+    assert via == mm.evaluate_music(corpora["train"], pieces, model=gen)
+    train = sorted(corpora["train"].iterdir())
+    assert via["music"]["copy_rate_8"] == mm.note_copy_rate(pieces, train, n=8)
+    assert via["music"]["pitch_class_tv"] == mm.pitch_class_distance(pieces, train)
+
+
+def test_gm_evaluate_dispatches_corpora_and_keeps_tables():
+    import genmodels as gm
+
+    text = gm.evaluate(["the cat sat on the mat"] * 3, ["the cat sat on the hat"])
+    assert set(text) >= {"likelihood", "diversity"} and text["likelihood"] is None
+    assert 0 < text["diversity"]["distinct_1"] <= 1
+    with pytest.raises(ValueError, match="target: .*text corpus"):
+        gm.evaluate(["a text"], ["a text"], target="y")
+    with pytest.raises(ValueError, match="seed"):
+        gm.evaluate(["a text"], ["a text"], seed=-1)
+
+
+def test_bad_inputs_name_the_argument(corpora):
+    import genmodels as gm
+
+    train = corpora["train"]
+    txt = corpora["tmp"] / "notes.txt"
+    txt.write_text("not music", "utf-8")
+    bad_mid = corpora["tmp"] / "bad.mid"
+    bad_mid.write_bytes(b"MThd garbage")
+    (corpora["tmp"] / "empty").mkdir()
+    for kw, pattern in [
+        ({"training": corpora["tmp"] / "nope"}, r"^training: .*neither a file"),
+        ({"training": 3}, r"^training: got int; allowed: a bundled corpus name"),
+        ({"training": txt}, r"^training: got .*notes.txt'; allowed"),
+        ({"generated": corpora["tmp"] / "empty"}, r"^generated: .*no .mid"),
+        ({"generated": bad_mid}, r"^generated: MIDI file .*cannot be read"),
+        ({"generated": train, "holdout": []}, r"^holdout: music input: .*empty"),
+        ({"holdout": ["the cat"]}, r"^holdout: .*neither a file"),
+        ({"model": "ngram"}, r"^model: got str"),
+        ({"seed": -1}, r"^seed: got -1"),
+        ({"generated": train, "copy_n": 0}, r"^copy_n: got 0"),
+    ]:
+        args = {"training": train} | kw
+        with pytest.raises(ValueError, match=pattern):
+            mm.evaluate_music(args.pop("training"), **args)
+    text_model = gm.Generator("ngram", order=2).fit(["some text"], seed=0)
+    with pytest.raises(ValueError, match="^model: 'ngram' was fitted on text data"):
+        mm.evaluate_music(train, model=text_model)
+    with pytest.raises(ValueError, match="not fitted"):
+        mm.evaluate_music(train, model=gm.Generator("ngram"))

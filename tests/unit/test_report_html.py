@@ -272,3 +272,114 @@ def test_cli_report_of_a_saved_model(saved_model, tmp_path) -> None:
     assert bad.exit_code == 2 and ".html" in bad.output
     missing = runner.invoke(app, ["report", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+# ------------------------------------------------------------------ sequence models
+def _fluidsynth() -> bool:
+    """Whether FluidSynth is installed; outside CI its absence skips the audio checks,
+    in CI (``CI=true``) it fails the test."""
+    import os
+    from pathlib import Path
+
+    if Path("/usr/bin/fluidsynth").is_file():
+        return True
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail("/usr/bin/fluidsynth is missing (apt-get install fluidsynth "
+                    "fluid-soundfont-gm) — required in CI")
+    return False
+
+
+def _section(text: str, key: str) -> str:
+    m = re.search(rf'<section id="{key}">(.*?)</section>', text, flags=re.S)
+    assert m, key
+    return m.group(1)
+
+
+@pytest.fixture(scope="module")
+def music_model(tmp_path_factory):
+    import genmodels as gm
+
+    pytest.importorskip("symusic")
+    from tests.unit.test_music_eval import folder_of
+
+    root = tmp_path_factory.mktemp("music")
+    corpus = folder_of(root, "corpus", [0, 2, 5], chords=True)
+    other = folder_of(root, "other", [1])
+    path = root / "ngram"
+    gm.Generator("ngram", order=4).fit(corpus, seed=0).save(path)
+    return path, corpus, other
+
+
+@pytest.fixture
+def no_fluidsynth(monkeypatch):
+    from genmodels.music import render
+
+    monkeypatch.setattr(render, "render_available", lambda: False)
+
+
+def test_report_of_a_music_model_has_piano_rolls_and_players(music_model) -> None:
+    from genmodels.report.sources import REPORT_PIECES
+
+    path, corpus, _ = music_model
+    text = build_report([path], data=corpus)
+    audio = _section(text, "audio")
+    rolls = re.findall(r'<img alt="piano roll of ngram: piece \d" '
+                       r'src="data:image/png;base64,([^"]+)"', audio)
+    assert len(rolls) == REPORT_PIECES
+    assert all(base64.b64decode(r).startswith(PNG) for r in rolls)
+    if _fluidsynth():
+        wavs = re.findall(r'<audio [^>]*src="data:audio/wav;base64,([^"]+)"', audio)
+        assert len(wavs) == REPORT_PIECES
+        for w in wavs:
+            data = base64.b64decode(w)
+            assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and len(data) > 10_000
+    assert "could not be drawn" not in text
+    for key in ("marginals", "correlations", "utility", "privacy", "fairness"):
+        assert "Not applicable to a sequence model (music)" in _section(text, key), key
+    # the model's likelihood and the pieces' metrics against the corpus it learned
+    assert "nats_per_note" in _section(text, "likelihood")
+    fidelity = _section(text, "fidelity")
+    assert "pitch_class_tv" in fidelity and "copy_rate_8" in fidelity
+    assert f"{REPORT_PIECES} (seed 1, at most 512 tokens each)" in _section(text, "overview")
+
+
+def test_music_report_without_fluidsynth_or_corpus(music_model, no_fluidsynth) -> None:
+    path, corpus, other = music_model
+    text = build_report([path])  # no --data and no registry record
+    audio = _section(text, "audio")
+    assert "<audio" not in text and "apt-get install fluidsynth fluid-soundfont-gm" in audio
+    assert audio.count('<img alt="piano roll of') == 4  # the rolls are still there
+    assert "training corpus is unknown" in _section(text, "overview")
+    assert "training corpus is unknown" in _section(text, "likelihood")
+    wrong = build_report([path], data=other)
+    assert "is not the corpus this model was fitted on" in wrong
+    assert "nats_per_note" not in wrong
+
+
+def test_music_report_finds_the_corpus_in_the_registry(music_model, no_fluidsynth) -> None:
+    from genmodels import runs
+    from genmodels.report.sources import load_model_dir
+
+    path, corpus, _ = music_model
+    runs.record_run(kind="fit", model="ngram", data=str(corpus), out_dir=str(path), status="ok")
+    view = load_model_dir(path)
+    assert view.modality == "music" and view.info["data"] == str(corpus) and not view.notes
+    ev = view.runs[0].evaluation
+    assert ev["n_training_pieces"] == 3 and ev["likelihood"]["train"]["nats_per_token"] > 0
+    assert len(view.music["ngram"]) == 4
+
+
+def test_report_of_a_text_model(tmp_path) -> None:
+    import genmodels as gm
+
+    docs = ["the cat sat on the mat. the dog ran.", "a cat ran to the mat.",
+            "the dog sat on the cat."] * 5
+    path = tmp_path / "text"
+    gm.Generator("ngram", order=3).fit(docs, seed=0).save(path)
+    text = build_report([path], data=docs)
+    snippets = re.findall(r"<pre>(.*?)</pre>", _section(text, "text"), flags=re.S)
+    assert len(snippets) == 5 and all(set(s) <= set("".join(docs)) for s in snippets)
+    assert "bits_per_char" in _section(text, "likelihood")
+    assert "distinct_1" in _section(text, "fidelity")
+    assert "Not applicable to a sequence model (text)" in _section(text, "privacy")
+    assert "could not be drawn" not in text
