@@ -44,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="one split and fit per seed; several give repeated timings and "
                         "the spread of the ratios")
     p.add_argument("--threads", type=int, default=2, help="threads for every library")
+    p.add_argument("--epochs", type=int, default=300,
+                   help="epochs of every deep model, ours and SDV's (the issue: 300)")
     p.add_argument("--out", default="benchmarks/results/tabular.json")
     args = p.parse_args(argv)
     args.datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
@@ -63,30 +65,31 @@ def split(df: Any, seed: int) -> tuple[Any, Any]:
             df.iloc[order[cut:]].reset_index(drop=True))
 
 
-def fit_sample(model: str, train: Any, metadata: Any, table: str, seed: int
-               ) -> tuple[Any, float, float]:
+def fit_sample(model: str, train: Any, metadata: Any, table: str, seed: int,
+               epochs: int = 300) -> tuple[Any, float, float]:
     import genmodels as gm
 
     if model in SDV_MODELS:
+        options = {} if model == "sdv_gaussian_copula" else {"epochs": epochs}
         fitted, fit_s = common.timed(
-            lambda: common.sdv_fit(SDV_MODELS[model], train, metadata, table, seed))
+            lambda: common.sdv_fit(SDV_MODELS[model], train, metadata, table, seed, **options))
         synth, sample_s = common.timed(lambda: common.sdv_sample(fitted, len(train), table,
                                                                  seed + 1))
     else:
-        fitted, fit_s = common.timed(lambda: gm.Generator(model, **OURS[model]).fit(train,
-                                                                                   seed=seed))
+        params = {**OURS[model], **({"epochs": epochs} if "epochs" in OURS[model] else {})}
+        fitted, fit_s = common.timed(lambda: gm.Generator(model, **params).fit(train, seed=seed))
         synth, sample_s = common.timed(lambda: fitted.sample(len(train), seed=seed + 1))
     return synth, fit_s, sample_s
 
 
 def run_one(name: str, model: str, train: Any, holdout: Any, metadata: Any,
-            seed: int) -> dict[str, Any]:
+            seed: int, epochs: int = 300) -> dict[str, Any]:
     import genmodels as gm
 
     row: dict[str, Any] = {"dataset": name, "model": model, "seed": seed,
                            "train_rows": len(train), "holdout_rows": len(holdout)}
     try:
-        synth, fit_s, sample_s = fit_sample(model, train, metadata, name, seed)
+        synth, fit_s, sample_s = fit_sample(model, train, metadata, name, seed, epochs)
         quality = common.sdmetrics_quality(train, synth, common.sdv_table_dict(metadata, name))
         target = gm.datasets.info(name)["target"]
         report = gm.evaluate(train, synth, target=target, holdout=holdout, seed=seed)
@@ -195,13 +198,13 @@ def main(argv: list[str] | None = None) -> int:
             log.info("%s (seed %d): train %d x %d, holdout %d", name, seed, *train.shape,
                      len(holdout))
             for model in args.models:
-                rows.append(run_one(name, model, train, holdout, metadata, seed))
+                rows.append(run_one(name, model, train, holdout, metadata, seed, args.epochs))
     add_ratios(rows)
     summary, verdicts = summarize(rows)
     cols = {"dataset": "data", "model": "model", "seed": "seed", "fit_s": "fit s",
             "quality": "SDM quality", "c2st_auc": "C2ST AUC", "tstr_ratio": "TSTR/TRTR",
             "fit_x_peer": "fit / peer", "quality_minus_peer": "quality - peer"}
-    common.print_table(f"tabular: every run ({args.threads} threads, 300 epochs)",
+    common.print_table(f"tabular: every run ({args.threads} threads, {args.epochs} epochs)",
                        list(cols.values()), [[r.get(c) for c in cols] for r in rows])
     cols = {"dataset": "data", "model": "model", "runs": "runs", "fit_s": "median fit s",
             "quality": "mean quality", "tstr_ratio": "TSTR/TRTR",

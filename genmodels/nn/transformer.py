@@ -1,7 +1,8 @@
 """A GPT-style decoder: token + learned position embeddings, pre-LayerNorm blocks of
 causal self-attention (``scaled_dot_product_attention``) and a GELU MLP, a final
 LayerNorm and an output layer tied to the token embedding. Incremental decoding with a
-key/value cache (:class:`KVCache`). Every random draw (init, dropout) comes from a
+key/value cache (:class:`KVCache`): the prefix through :meth:`GPT.forward`, then one token
+per step through :class:`OneTokenStep`. Every random draw (init, dropout) comes from a
 ``torch.Generator`` handed in.
 """
 
@@ -32,6 +33,10 @@ class KVCache:
         self.v = [torch.zeros(shape, dtype=dtype) for _ in range(n_layer)]
         self.length = 0
         self.capacity = capacity
+
+    @property
+    def batch(self) -> int:
+        return self.k[0].shape[0] if self.k else 0
 
 
 class CausalSelfAttention(nn.Module):
@@ -137,3 +142,50 @@ class GPT(nn.Module):
         n_embd = self.wte.embedding_dim
         return KVCache(self.n_layer, batch, self.n_head, self.block_size,
                        n_embd // self.n_head, self.wte.weight.dtype)
+
+
+class OneTokenStep:
+    """One new token per row through a GPT whose :class:`KVCache` holds the positions
+    before it: ``tok: (b,)`` int64 -> next-token logits ``(b, vocab_size)``. The same
+    computation as ``net(tok[:, None], cache=cache)[:, -1]`` (eval mode: no dropout) without
+    its module calls, position tensors and Python indexing: on one row, per-op overhead
+    is as much of a step's time as the products are. Weights are fetched once;
+    matrices are transposed copies ``(in, out)`` (a row times a row-major matrix is the
+    faster product for a few rows), so a step is a snapshot of the weights when it was
+    made: make a new one after they change."""
+
+    def __init__(self, net: GPT) -> None:
+        def t(w: torch.Tensor) -> torch.Tensor:
+            return w.detach().t().contiguous()
+
+        def d(w: torch.Tensor) -> torch.Tensor:
+            return w.detach()
+
+        self.layers = [
+            (d(b.ln1.weight), d(b.ln1.bias), t(b.attn.qkv.weight), d(b.attn.qkv.bias),
+             t(b.attn.proj.weight), d(b.attn.proj.bias), d(b.ln2.weight), d(b.ln2.bias),
+             t(b.fc.weight), d(b.fc.bias), t(b.out.weight), d(b.out.bias))
+            for b in net.blocks]
+        self.wte, self.wpe, self.head = d(net.wte.weight), d(net.wpe.weight), t(net.wte.weight)
+        self.ln_f = (d(net.ln_f.weight), d(net.ln_f.bias))
+        self.n_head = net.n_head
+
+    def __call__(self, tok: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        pos, b, n_embd = cache.length, tok.shape[0], self.wte.shape[1]
+        if pos >= cache.capacity:
+            raise ValueError(f"idx: {pos + 1} positions exceed the context of {cache.capacity}")
+        c, nh, hd = (n_embd,), self.n_head, n_embd // self.n_head
+        ln = torch.layer_norm  # F.layer_norm without its Python wrapper: ~2 us a call
+        x = self.wte.index_select(0, tok) + self.wpe.select(0, pos)
+        for i, (g1, b1, wqkv, bqkv, wp, bp, g2, b2, wf, bf, wo, bo) in enumerate(self.layers):
+            q, k, v = torch.addmm(bqkv, ln(x, c, g1, b1), wqkv).view(b, 3, nh, 1, hd).unbind(1)
+            keys, values = cache.k[i], cache.v[i]  # (b, nh, capacity, hd)
+            keys.narrow(2, pos, 1).copy_(k)
+            values.narrow(2, pos, 1).copy_(v)
+            y = F.scaled_dot_product_attention(q, keys.narrow(2, 0, pos + 1),
+                                               values.narrow(2, 0, pos + 1))
+            x = x + torch.addmm(bp, y.view(b, n_embd), wp)
+            h = F.gelu(torch.addmm(bf, ln(x, c, g2, b2), wf))
+            x = x + torch.addmm(bo, h, wo)
+        cache.length = pos + 1
+        return torch.mm(ln(x, c, *self.ln_f), self.head)

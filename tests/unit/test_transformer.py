@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from genmodels.models import make_model
-from genmodels.models._lm_decode import window_log_probs, window_start
-from genmodels.models._sequence import EOS
+from genmodels.models._lm_decode import GPTStepper, window_log_probs, window_start
+from genmodels.models._sequence import EOS, Decoding
+from genmodels.sampling.decoding import draw_tokens, filter_log_probs
 
 SMALL = {"n_layer": 2, "n_head": 2, "n_embd": 32, "block_size": 16, "batch_size": 16,
          "steps": 150, "eval_every": 50, "lr": 3e-3, "warmup": 10}
@@ -101,6 +102,73 @@ def test_kv_cache_and_full_passes_draw_the_same_tokens(fitted):
     for a, b in zip(with_cache, without, strict=True):
         np.testing.assert_array_equal(a, b)
     assert all(len(a) == 40 for a in with_cache)  # ran past block_size: the window moved
+
+
+def test_one_token_steps_give_the_logits_of_full_passes_across_window_moves(fitted):
+    """The lean cached step (and the refills when the window moves) against a full
+    forward pass over the window, at every position of a sequence 4 windows long."""
+    seqs = torch.from_numpy(np.random.default_rng(0).integers(0, 5, (3, 64)))
+    cached, full = (GPTStepper(fitted.net_, 16, 8, c) for c in (True, False))
+    with torch.inference_mode():
+        for i in range(1, 64):
+            a, b = cached.next_logits(seqs[:, :i]), full.next_logits(seqs[:, :i])
+            assert a.shape == (3, 5)
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+@pytest.mark.parametrize("decoding", [Decoding(temperature=2.0, top_k=3),
+                                      Decoding(temperature=2.0, top_p=0.8),
+                                      Decoding(temperature=1.5, top_k=4, top_p=0.9)])
+def test_kv_cache_draws_the_tokens_of_full_passes_across_window_moves(fitted, rows, decoding):
+    """Prompt + max_tokens = 45 > block_size 16: the window moves four times. Hot
+    decoding makes the draws vary, so equal tokens mean equal filtered distributions."""
+    kw = {"seed": 5, "max_tokens": 40, "prompt": [1, 2, 3, 4], "stop_at_eos": False,
+          "decoding": decoding}
+    with_cache = fitted.generate(rows, **kw)
+    fitted.config["use_cache"] = False
+    try:
+        without = fitted.generate(rows, **kw)
+    finally:
+        fitted.config["use_cache"] = True
+    assert len(with_cache) == len(without) == rows
+    for a, b in zip(with_cache, without, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert len(a) == 40
+    seq = np.concatenate([[4], with_cache[0]])
+    assert np.mean((seq[1:] - 1) != (seq[:-1] % 4)) > 0.1  # hot: not the grammar's argmax
+
+
+def test_kv_cache_and_full_passes_agree_when_rows_stop_at_eos(fitted):
+    """Rows that draw EOS leave the batch (the cache drops their rows): the others go on
+    with the same tokens as full passes, and each row ends where it drew EOS."""
+    kw = {"seed": 11, "max_tokens": 40, "prompt": [2], "decoding": Decoding(temperature=1.5)}
+    with_cache = fitted.generate(6, **kw)
+    fitted.config["use_cache"] = False
+    try:
+        without = fitted.generate(6, **kw)
+    finally:
+        fitted.config["use_cache"] = True
+    for a, b in zip(with_cache, without, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert EOS not in a
+    lengths = sorted(len(a) for a in with_cache)
+    assert lengths[0] < 40 and lengths[0] != lengths[-1]  # some rows stopped early
+
+
+def test_draw_tokens_follows_the_filtered_distribution_and_never_draws_filtered_tokens():
+    logits = np.log(np.array([[0.05, 0.4, 0.3, 0.15, 0.1]])) + 3.0  # logits: any shift
+    dec = Decoding(top_k=4, top_p=0.8)  # top-4 drops token 0; top-p keeps 1, 2, 3
+    want = np.exp(filter_log_probs(logits, dec))[0]
+    np.testing.assert_allclose(want, [0, 0.4 / 0.85, 0.3 / 0.85, 0.15 / 0.85, 0], atol=1e-12)
+    rng = np.random.default_rng(0)
+    draws = np.concatenate([draw_tokens(np.repeat(logits, 500, 0), rng, dec)
+                            for _ in range(40)])
+    freq = np.bincount(draws, minlength=5) / draws.size
+    assert freq[0] == freq[4] == 0
+    np.testing.assert_allclose(freq, want, atol=0.01)  # 20,000 draws: sd < 0.004
+    greedy = draw_tokens(logits, np.random.default_rng(1), Decoding(top_k=1))
+    assert greedy.tolist() == [1] and greedy.dtype == np.int64
 
 
 def test_samples_follow_the_grammar_and_prompt(fitted):
