@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from genmodels.cli._common import console, print_json
+from genmodels.cli._common import console
 
 LIKELIHOOD_KEYS = ("nats_per_token", "bits_per_token", "nats_per_note", "bits_per_note",
                    "perplexity")
@@ -22,7 +22,7 @@ def evaluate_music_cli(*, real: str, synth: str, holdout: str | None, model: Pat
     SYNTH: generated pieces (a .mid or the folder `genmodels sample -o DIR` wrote);
     --holdout: held-out pieces, the reference of the distances and the held-out NLL."""
     import genmodels as gm
-    from genmodels.cli.train import _record
+    from genmodels.cli._evaluate_text import finish
     from genmodels.evaluation.music import evaluate_music
 
     gen = gm.load(model) if model is not None else None
@@ -37,24 +37,14 @@ def evaluate_music_cli(*, real: str, synth: str, holdout: str | None, model: Pat
             if msg.startswith(f"{arg}:"):
                 msg = opt + msg[len(arg):]
         raise ValueError(msg) from None
-    if path is not None:
-        from genmodels.files import atomic_write_text, dumps
-
-        atomic_write_text(path, dumps(report))
     lk = report["likelihood"] or {}
-    summary = {**(report["music"] or {}),
+    metrics = {**(report["music"] or {}),
                **{f"{k}_{m}": v for k, d in lk.items() if d for m, v in d.items()
                   if m in LIKELIHOOD_KEYS}}
     label = real if not Path(real).exists() else str(Path(real).resolve())
-    run_id = _record(kind="evaluate", status="ok", model=gen.model_name if gen else None,
-                     data=label, seed=seed, duration_s=time.perf_counter() - start,
-                     config={"synth": synth, "holdout": holdout,
-                             "model_dir": str(model) if model else None},
-                     metrics=summary, out_dir=str(path.resolve()) if path else None)
-    if as_json:
-        print_json({"run_id": run_id, **report})
-        return
-    _print(report, real, synth, path)
+    finish(report, metrics, data=label, gen=gen, model=model, synth=synth, holdout=holdout,
+           seed=seed, start=start, path=path, as_json=as_json,
+           show=lambda: _print(report, real, synth, path))
 
 
 def _print(report: dict[str, Any], real: str, synth: str, path: Path | None) -> None:

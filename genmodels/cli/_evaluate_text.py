@@ -15,7 +15,6 @@ def evaluate_text_cli(*, real: str, synth: str, holdout: str | None, model: Path
     """REAL: the training corpus; SYNTH: generated text (a .txt file or a folder such as
     the one `genmodels sample -o DIR` writes); --holdout: held-out text for the NLL."""
     import genmodels as gm
-    from genmodels.cli.train import _record
     from genmodels.evaluation.text import evaluate_text
 
     gen = gm.load(model) if model is not None else None
@@ -23,24 +22,36 @@ def evaluate_text_cli(*, real: str, synth: str, holdout: str | None, model: Path
         raise ValueError(f"--model: {str(model)!r} is not a text model; REAL is a text corpus")
     start = time.perf_counter()
     report = evaluate_text(real, synth, model=gen, holdout=holdout)
+    lk = report["likelihood"] or {}
+    metrics = {**(report["diversity"] or {}),
+               **{f"{k}_{m}": v for k, d in lk.items() if d for m, v in d.items()
+                  if m in ("nats_per_char", "bits_per_char", "perplexity")}}
+    finish(report, metrics, data=str(Path(real).resolve()), gen=gen, model=model, synth=synth,
+           holdout=holdout, seed=seed, start=start, path=path, as_json=as_json,
+           show=lambda: _print(report, real, synth, path))
+
+
+def finish(report: dict[str, Any], metrics: dict[str, Any], *, data: str, gen: Any,
+           model: Path | None, synth: str, holdout: str | None, seed: int, start: float,
+           path: Path | None, as_json: bool, show: Any) -> None:
+    """The end of a corpus evaluation (text or music): write ``report`` to ``path``
+    (atomically), record the run with its headline ``metrics``, then print the JSON or
+    call ``show()`` for the tables."""
+    from genmodels.cli.train import _record
+
     if path is not None:
         from genmodels.files import atomic_write_text, dumps
 
         atomic_write_text(path, dumps(report))
-    lk = report["likelihood"] or {}
-    summary = {**(report["diversity"] or {}),
-               **{f"{k}_{m}": v for k, d in lk.items() if d for m, v in d.items()
-                  if m in ("nats_per_char", "bits_per_char", "perplexity")}}
     run_id = _record(kind="evaluate", status="ok", model=gen.model_name if gen else None,
-                     data=str(Path(real).resolve()), seed=seed,
-                     duration_s=time.perf_counter() - start,
+                     data=data, seed=seed, duration_s=time.perf_counter() - start,
                      config={"synth": synth, "holdout": holdout,
                              "model_dir": str(model) if model else None},
-                     metrics=summary, out_dir=str(path.resolve()) if path else None)
+                     metrics=metrics, out_dir=str(path.resolve()) if path else None)
     if as_json:
         print_json({"run_id": run_id, **report})
-        return
-    _print(report, real, synth, path)
+    else:
+        show()
 
 
 def _print(report: dict[str, Any], real: str, synth: str, path: Path | None) -> None:
