@@ -105,9 +105,11 @@ def _seq_leaderboard(view: RunView, colors: Mapping[str, str]) -> str:
                      "training nats/token": train.get("nats_per_token"),
                      f"training bits/{unit}": train.get(f"bits_per_{unit}"),
                      "fit (s)": r.fit_seconds, "peak RSS (MB)": r.peak_rss_mb})
+    known = any(r.evaluation for r in view.runs)
     return table(rows, html_columns=["status"]) + note(
-        "A sequence model has no table composite score; its likelihood (lower is better) "
-        "needs the training corpus (--data).")
+        "A sequence model has no table composite score. Training likelihood: exact NLL of "
+        "the training corpus, lower is better" + ("." if known else
+                                                  " (it needs the corpus: report --data)."))
 
 
 def _seq_fidelity(view: RunView, colors: Mapping[str, str]) -> str:
