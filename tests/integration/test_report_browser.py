@@ -9,7 +9,10 @@ when Chromium is missing outside CI; in CI (``CI=true``) a missing browser fails
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +40,27 @@ def _need_browser() -> None:
         pytest.skip("; ".join(problems))
 
 
+BROKEN_IMAGES = ("Array.from(document.images)"
+                 ".filter(i => !(i.complete && i.naturalWidth > 0)).length")
+
+
+@contextmanager
+def _page(path: Path, requests: list[str]) -> Iterator[Any]:
+    """``path`` loaded in headless Chromium (1400 x 900); every URL it requests is
+    appended to ``requests``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(path.resolve().as_uri(), wait_until="load")
+            yield page
+        finally:
+            browser.close()
+
+
 def _compare_report(out: Path) -> Path:
     """A real run: two fast models on penguins, each in its own process."""
     from genmodels.compare import compare
@@ -54,35 +78,24 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
     report_path = _compare_report(tmp_path / "penguins")
     import numpy as np
     from PIL import Image
-    from playwright.sync_api import sync_playwright
 
     shots = Path(os.environ.get(SCREENSHOT_DIR_ENV) or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     shot = shots / "report.png"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            requests: list[str] = []
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(report_path.resolve().as_uri(), wait_until="load")
-            page.screenshot(path=str(shot), full_page=True)
-            for key in SECTIONS:
-                section = page.locator(f"section#{key}")
-                assert section.count() == 1, key
-                assert section.locator("h2").inner_text().strip(), key
-                assert page.locator(f'nav.toc a[href="#{key}"]').count() == 1, key
-            assert page.locator("#leaderboard table tbody tr").count() == 2
-            assert page.locator("#marginals img").count() == 8  # penguins: 8 columns
-            assert page.locator("#correlations img").count() == 1
-            assert page.locator("#cards details").count() == 2
-            broken = page.evaluate(
-                "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
-                ".length")
-            assert broken == 0
-            height = page.evaluate("document.body.scrollHeight")
-        finally:
-            browser.close()
+    requests: list[str] = []
+    with _page(report_path, requests) as page:
+        page.screenshot(path=str(shot), full_page=True)
+        for key in SECTIONS:
+            section = page.locator(f"section#{key}")
+            assert section.count() == 1, key
+            assert section.locator("h2").inner_text().strip(), key
+            assert page.locator(f'nav.toc a[href="#{key}"]').count() == 1, key
+        assert page.locator("#leaderboard table tbody tr").count() == 2
+        assert page.locator("#marginals img").count() == 8  # penguins: 8 columns
+        assert page.locator("#correlations img").count() == 1
+        assert page.locator("#cards details").count() == 2
+        assert page.evaluate(BROKEN_IMAGES) == 0
+        height = page.evaluate("document.body.scrollHeight")
     # nothing fetched from anywhere but the file itself and its data: URIs
     assert all(u.startswith(("file://", "data:")) for u in requests), requests
     img = np.asarray(Image.open(shot).convert("L"), dtype=np.float64)
@@ -104,8 +117,6 @@ def test_music_report_plays_in_chromium(tmp_path: Path) -> None:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(why + " — required in CI")
         pytest.skip(why + ": no audio to play")
-    from playwright.sync_api import sync_playwright
-
     import genmodels as gm
     from genmodels.report import write_report
     from genmodels.report.sources import REPORT_PIECES
@@ -115,28 +126,18 @@ def test_music_report_plays_in_chromium(tmp_path: Path) -> None:
     model = tmp_path / "ngram"
     gm.Generator("ngram", order=4).fit(corpus, seed=0).save(model)
     report = write_report([model], tmp_path / "music-report.html", data=corpus)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            requests: list[str] = []
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(report.resolve().as_uri(), wait_until="load")
-            assert page.locator("#audio img").count() == REPORT_PIECES
-            assert page.locator("#audio audio").count() == REPORT_PIECES
-            broken = page.evaluate(
-                "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
-                ".length")
-            assert broken == 0
-            page.wait_for_function(
-                "Array.from(document.querySelectorAll('audio')).every(a => a.readyState >= 1)",
-                timeout=20_000)
-            durations = page.evaluate(
-                "Array.from(document.querySelectorAll('audio')).map(a => a.duration)")
-            errors = page.evaluate(
-                "Array.from(document.querySelectorAll('audio')).filter(a => a.error).length")
-        finally:
-            browser.close()
+    requests: list[str] = []
+    with _page(report, requests) as page:
+        assert page.locator("#audio img").count() == REPORT_PIECES
+        assert page.locator("#audio audio").count() == REPORT_PIECES
+        assert page.evaluate(BROKEN_IMAGES) == 0
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('audio')).every(a => a.readyState >= 1)",
+            timeout=20_000)
+        durations = page.evaluate(
+            "Array.from(document.querySelectorAll('audio')).map(a => a.duration)")
+        errors = page.evaluate(
+            "Array.from(document.querySelectorAll('audio')).filter(a => a.error).length")
     assert errors == 0 and len(durations) == REPORT_PIECES
     assert all(d > 0 for d in durations), durations
     assert all(u.startswith(("file://", "data:")) for u in requests), requests
