@@ -91,14 +91,19 @@ def test_stream_log_probs_are_normalised_over_the_vocabulary(fitted):
     assert total == pytest.approx(1.0, abs=1e-6)
 
 
+def with_and_without_cache(model, n: int, **kw) -> tuple[list, list]:
+    """``model.generate(n, **kw)`` with the KV cache, then by full passes."""
+    with_cache = model.generate(n, **kw)
+    model.config["use_cache"] = False
+    try:
+        return with_cache, model.generate(n, **kw)
+    finally:
+        model.config["use_cache"] = True
+
+
 def test_kv_cache_and_full_passes_draw_the_same_tokens(fitted):
     kw = {"seed": 3, "max_tokens": 40, "prompt": [2, 3], "stop_at_eos": False}
-    with_cache = fitted.generate(4, **kw)
-    fitted.config["use_cache"] = False
-    try:
-        without = fitted.generate(4, **kw)
-    finally:
-        fitted.config["use_cache"] = True
+    with_cache, without = with_and_without_cache(fitted, 4, **kw)
     for a, b in zip(with_cache, without, strict=True):
         np.testing.assert_array_equal(a, b)
     assert all(len(a) == 40 for a in with_cache)  # ran past block_size: the window moved
@@ -125,12 +130,7 @@ def test_kv_cache_draws_the_tokens_of_full_passes_across_window_moves(fitted, ro
     decoding makes the draws vary, so equal tokens mean equal filtered distributions."""
     kw = {"seed": 5, "max_tokens": 40, "prompt": [1, 2, 3, 4], "stop_at_eos": False,
           "decoding": decoding}
-    with_cache = fitted.generate(rows, **kw)
-    fitted.config["use_cache"] = False
-    try:
-        without = fitted.generate(rows, **kw)
-    finally:
-        fitted.config["use_cache"] = True
+    with_cache, without = with_and_without_cache(fitted, rows, **kw)
     assert len(with_cache) == len(without) == rows
     for a, b in zip(with_cache, without, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -143,12 +143,7 @@ def test_kv_cache_and_full_passes_agree_when_rows_stop_at_eos(fitted):
     """Rows that draw EOS leave the batch (the cache drops their rows): the others go on
     with the same tokens as full passes, and each row ends where it drew EOS."""
     kw = {"seed": 11, "max_tokens": 40, "prompt": [2], "decoding": Decoding(temperature=1.5)}
-    with_cache = fitted.generate(6, **kw)
-    fitted.config["use_cache"] = False
-    try:
-        without = fitted.generate(6, **kw)
-    finally:
-        fitted.config["use_cache"] = True
+    with_cache, without = with_and_without_cache(fitted, 6, **kw)
     for a, b in zip(with_cache, without, strict=True):
         np.testing.assert_array_equal(a, b)
         assert EOS not in a
