@@ -76,7 +76,8 @@ class StepContext:
     def step(self, name: str, loss: torch.Tensor, *, retain_graph: bool = False) -> None:
         """Zero grads, backward ``loss`` (a scalar), sync, check finite, clip, step."""
         slot = self._slot(name)
-        slot.optimizer.zero_grad(set_to_none=True)
+        for p in slot.params:  # = optimizer.zero_grad(set_to_none=True), without its
+            p.grad = None      # profiler hooks (3 % of a small model's step)
         finite_loss = math.isfinite(loss.item())
         if not finite_loss and not self.dist.active:
             raise NonFinite("loss", name)
