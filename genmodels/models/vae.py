@@ -78,7 +78,7 @@ class VAE(Model):
         "weight_decay": Param(1e-5, float, nonneg_number, "a number >= 0", "AdamW weight decay"),
         "hidden": Param((96, 96), (list, tuple), _widths, "a list of positive widths ([] = linear)",
                         "hidden widths of the encoder (the decoder mirrors them)"),
-        "latent_dim": Param(32, int, positive_int, "a positive integer", "size of z"),
+        "latent_dim": Param(16, int, positive_int, "a positive integer", "size of z"),
         "beta": Param(1.0, float, positive_number, "a positive number",
                       "weight of the KL term (β-VAE; 1 = the ELBO)"),
         "kl_warmup": Param(0.3, float, lambda v: 0 <= v <= 1, "a number in [0, 1]",
