@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=500, help="fine-tuning = scratch steps")
     p.add_argument("--small-chars", type=int, default=50_000)
     p.add_argument("--finetune-lr", type=float, default=5e-4)
+    p.add_argument("--finetune-muon-lr", type=float, default=2e-3,
+                   help="Muon's peak learning rate when fine-tuning (optimizer='muon')")
     p.add_argument("--exclude", nargs="*", default=[], help="plays left out of pretraining")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
@@ -97,7 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     log.info("pretrained: %s", res["pretrain"])
     small_cfg = {**base, "steps": args.steps, "warmup": min(100, args.steps // 10)}
     for name, init, lr in (("finetuned", pre, args.finetune_lr), ("scratch", None, None)):
-        cfg = small_cfg if lr is None else {**small_cfg, "lr": lr}
+        cfg = small_cfg if lr is None else {**small_cfg, "lr": lr,
+                                            "muon_lr": args.finetune_muon_lr}
         t = time.perf_counter()
         m = make_model("transformer", **cfg)
         m.fit_tokens(train, vocab_size=vocab, seed=args.seed, run=run, init_from=init)

@@ -8,9 +8,9 @@ from typing import Any
 from genmodels.models.base import Param, nonneg_number, positive_int, positive_number
 
 
-def lm_params(lr: float = 5e-3) -> dict[str, Any]:
+def lm_params(lr: float = 5e-3, optimizer: str = "adamw") -> dict[str, Any]:
     """Hyperparameters of training shared by the neural language models (``lr``: the
-    default peak learning rate)."""
+    default peak AdamW learning rate; ``optimizer``: the default optimizer)."""
     def opt_pos(v: Any) -> bool:
         return v is None or positive_number(v)
 
@@ -20,6 +20,11 @@ def lm_params(lr: float = 5e-3) -> dict[str, Any]:
                        "optimizer steps (with a validation split, rounded up to a "
                        "multiple of the number of evaluations); with a budget, the most"),
         "lr": Param(lr, float, positive_number, "a positive number", "peak AdamW learning rate"),
+        "optimizer": Param(optimizer, str, lambda v: v in ("adamw", "muon"), "'adamw' or 'muon'",
+                           "adamw, or muon: Muon for the hidden matrices (orthogonalised "
+                           "momentum updates), AdamW for embeddings, output layer and vectors"),
+        "muon_lr": Param(0.02, float, positive_number, "a positive number",
+                         "peak Muon learning rate (optimizer='muon')"),
         "warmup": Param(100, int, lambda v: isinstance(v, int) and v >= 0, "an integer >= 0",
                         "linear warm-up steps"),
         "schedule": Param("cosine", str, lambda v: v in ("constant", "cosine"),

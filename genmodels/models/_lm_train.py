@@ -51,15 +51,20 @@ class LMTask:
     def modules(self) -> dict[str, torch.nn.Module]:
         return {"net": self.net}
 
-    def optimizers(self, lr: float, weight_decay: float) -> dict[str, torch.optim.Optimizer]:
-        decay = [p for p in self.net.parameters() if p.ndim >= 2]
-        rest = [p for p in self.net.parameters() if p.ndim < 2]
-        groups = [{"params": decay, "weight_decay": weight_decay},
-                  {"params": rest, "weight_decay": 0.0}]
-        betas = (0.9, self.cfg["beta2"])
-        from genmodels.training.optim import adamw
+    def optimizers(self, lr: float, weight_decay: float) -> dict[str, Any]:
+        """AdamW (matrices decayed, vectors not); with ``optimizer="muon"`` the hidden
+        matrices (not the embeddings or the output layer) go to Muon instead."""
+        from genmodels.training.optim import Muon, Optimizers, adamw
 
-        return {"net": adamw(groups, lr=lr, betas=betas)}
+        muon = hidden_matrices(self.net) if self.cfg.get("optimizer") == "muon" else []
+        taken = {id(p) for p in muon}
+        rest = [p for p in self.net.parameters() if id(p) not in taken]
+        groups = [{"params": [p for p in rest if p.ndim >= 2], "weight_decay": weight_decay},
+                  {"params": [p for p in rest if p.ndim < 2], "weight_decay": 0.0}]
+        adam = adamw([g for g in groups if g["params"]], lr=lr, betas=(0.9, self.cfg["beta2"]))
+        if not muon:
+            return {"net": adam}
+        return {"net": Optimizers(adam, Muon(muon, lr=self.cfg["muon_lr"]))}  # logs AdamW's lr
 
     def lr_factor(self, step: int, total: int) -> float:
         """Warmup, then constant or cosine over the run (steps or budget, what ends first)."""
@@ -100,6 +105,17 @@ class LMTask:
                                            chunk[:, 1:].reshape(-1), reduction="sum"))
             count += chunk[:, 1:].numel()
         return total / count
+
+
+def hidden_matrices(net: torch.nn.Module) -> list[torch.nn.Parameter]:
+    """The 2-D weights of ``net`` other than those of its embeddings and of an output
+    layer named ``head``: the matrices Muon is meant for."""
+    skip = {id(p) for m in net.modules() if isinstance(m, torch.nn.Embedding)
+            for p in m.parameters()}
+    head = getattr(net, "head", None)
+    if isinstance(head, torch.nn.Module):
+        skip |= {id(p) for p in head.parameters()}
+    return [p for p in net.parameters() if p.ndim == 2 and id(p) not in skip]
 
 
 def val_windows(val: torch.Tensor, window: int, most: int = VAL_WINDOWS) -> torch.Tensor:

@@ -59,7 +59,7 @@ class TransformerModel(NeuralSequenceModel):
                          "dropout on embeddings and residual branches (seeded masks)"),
         "use_cache": Param(True, bool, lambda v: True, "true or false",
                            "KV cache when generating (false: a full pass per token)"),
-        **lm_params(),
+        **lm_params(optimizer="muon"),
     }
 
     # ------------------------------------------------------------------ fit

@@ -52,6 +52,18 @@ class Regression:
         return float(((self.net(data[:, :1]) - data[:, 1:]) ** 2).mean())
 
 
+class MuonRegression(Regression):
+    """The same task with two optimizers stepped as one: Muon for the matrices, AdamW
+    for the vectors (the language models' ``optimizer="muon"``)."""
+
+    def optimizers(self, lr, weight_decay):
+        from genmodels.training.optim import Muon, Optimizers, adamw
+
+        mats = [p for p in self.net.parameters() if p.ndim == 2]
+        vecs = [p for p in self.net.parameters() if p.ndim != 2]
+        return {"net": Optimizers(adamw(vecs, lr=lr), Muon(mats, lr=lr))}
+
+
 def trainer(**kw) -> Trainer:
     base = dict(epochs=4, batch_size=64, lr=2e-2, schedule="cosine", warmup_steps=3,
                 grad_clip=1.0, ema=0.9, val_fraction=0.2, rng=np.random.default_rng(7))
@@ -109,19 +121,20 @@ class SigintAt:
             os.kill(os.getpid(), signal.SIGINT)
 
 
+@pytest.mark.parametrize("task", [Regression, MuonRegression], ids=["adamw", "muon+adamw"])
 @pytest.mark.parametrize("where", [{"epoch": 2}, {"step": 11}], ids=["epoch_end", "mid_epoch"])
-def test_interrupt_then_resume_gives_bitwise_the_same_weights(tmp_path, where):
-    straight = Regression()
+def test_interrupt_then_resume_gives_bitwise_the_same_weights(tmp_path, where, task):
+    straight = task()
     res_a = trainer(run=RunOptions(checkpoint_dir=tmp_path / "a")).fit(straight, make_data())
 
     run = RunOptions(checkpoint_dir=tmp_path / "b", checkpoint_every=5)
     with pytest.raises(TrainingInterrupted) as info:
-        trainer(run=run, callbacks=[SigintAt(**where)]).fit(Regression(), make_data())
+        trainer(run=run, callbacks=[SigintAt(**where)]).fit(task(), make_data())
     assert info.value.checkpoint == ckpt.path_in(tmp_path / "b")
     saved = ckpt.load(tmp_path / "b")
     assert 0 < saved["step"] < res_a.steps
 
-    resumed = Regression(seed=123)  # other init: the checkpoint must overwrite it
+    resumed = task(seed=123)  # other init: the checkpoint must overwrite it
     run = RunOptions(checkpoint_dir=tmp_path / "b", resume=True)
     res_b = trainer(run=run).fit(resumed, make_data())
     assert res_b.resumed_from == saved["step"] and res_b.steps == res_a.steps

@@ -230,3 +230,19 @@ def test_bad_hyperparameters_are_clear_errors(key, value):
     model = make_model("transformer", **{**SMALL, key: value})
     with pytest.raises(ValueError, match=key):
         model.fit_tokens(grammar_stream(10, 0), vocab_size=5, seed=0)
+
+
+def test_muon_takes_the_block_matrices_and_learns_the_grammar():
+    from genmodels.models._lm_train import hidden_matrices
+    from genmodels.nn.transformer import GPT
+
+    net = GPT(5, n_layer=2, n_head=2, n_embd=16, block_size=8)
+    names = {id(p): n for n, p in net.named_parameters()}
+    picked = sorted(names[id(p)] for p in hidden_matrices(net))
+    assert picked == sorted(f"blocks.{i}.{w}.weight" for i in range(2)
+                            for w in ("attn.qkv", "attn.proj", "fc", "out"))
+    stream = grammar_stream(400, 0)
+    model = make_model("transformer", **{**SMALL, "optimizer": "muon"})
+    model.fit_tokens(stream, vocab_size=5, seed=0)
+    test = grammar_stream(100, 1)
+    assert model.stream_nll(test) < 0.5 * unigram_nll(stream, test, 5)
