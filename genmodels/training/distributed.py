@@ -59,8 +59,13 @@ def setup(device: torch.device) -> DistInfo:
     return info
 
 
-def teardown(info: DistInfo) -> None:
+def teardown(info: DistInfo, wait: bool = True) -> None:
+    """Leave the process group we joined; with ``wait``, after every rank got here (a
+    rank destroying its group while another is still in a collective can abort the
+    other, with gloo). No wait when this rank failed alone: the others may never come."""
     if info.owns_group and dist.is_initialized():
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -213,6 +213,7 @@ class _Loop:
         self.start = start
         handlers = signals.install(self) if self.opts.handle_signals else {}
         result = TrainResult()
+        synced = False  # did every rank get to the end together?
         try:
             self._resume()
             dispatch(self.callbacks, "on_train_begin",
@@ -223,14 +224,19 @@ class _Loop:
             if self.stopped == "interrupted":
                 self._interrupt()
             result = self._finish(time.perf_counter() - start)
+            synced = True
             return result
-        except NonFinite as e:
+        except NonFinite as e:  # every rank stops at the same step
+            synced = True
             raise TrainingDiverged(self._diverged_message(e)) from None
+        except TrainingInterrupted:  # likewise (the stop flags are all-reduced)
+            synced = True
+            raise
         finally:
             dispatch(self.callbacks, "on_train_end", result)
             signals.restore(handlers)
             torch.set_num_threads(self.old_threads)
-            distributed.teardown(self.dist)
+            distributed.teardown(self.dist, wait=synced)
 
     def _train(self) -> str | None:
         while self.epoch < self.tr.epochs:

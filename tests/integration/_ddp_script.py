@@ -42,6 +42,7 @@ def main(out: str) -> None:
                    os.path.join(out, f"{mode}-rank{rank}.pt"))
         with open(os.path.join(out, f"{mode}-rank{rank}.json"), "w") as f:
             json.dump({"history": res.history, "steps": res.steps}, f)
+    torch.distributed.barrier()  # every rank done before any leaves (see teardown)
     torch.distributed.destroy_process_group()
 
 
