@@ -83,7 +83,7 @@ class Optimizers:
     ``state_dict`` and ``load_state_dict``."""
 
     def __init__(self, *optimizers: torch.optim.Optimizer) -> None:
-        self.optimizers = [o for o in optimizers if o.param_groups]
+        self.optimizers = list(optimizers)
 
     @property
     def param_groups(self) -> list[dict[str, Any]]:
