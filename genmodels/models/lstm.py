@@ -38,6 +38,9 @@ class LSTMModel(NeuralSequenceModel):
                      "output layer = embedding (needs hidden == n_embd)"),
         "bptt": Param(128, int, lambda v: positive_int(v) and v >= 2, "an integer >= 2",
                       "tokens per training window (truncated back-propagation)"),
+        "dropout": Param(0.0, float, lambda v: 0 <= v < 1, "a number in [0, 1)",
+                         "locked dropout on the LSTM's input and output (one seeded mask per "
+                         "window, the same at every step)"),
         **lm_params(lr=2e-3),
     }
 
@@ -67,7 +70,8 @@ class LSTMModel(NeuralSequenceModel):
 
         cfg = self.config
         return LSTMLM(self.vocab_size_, n_embd=cfg["n_embd"], hidden=cfg["hidden"],
-                      n_layer=cfg["n_layer"], tie=cfg["tie"], generator=generator)
+                      n_layer=cfg["n_layer"], tie=cfg["tie"], dropout=cfg["dropout"],
+                      generator=generator)
 
     def _stream_log_probs(self, stream: np.ndarray) -> np.ndarray:
         import torch
@@ -113,4 +117,4 @@ class _LSTMStepper:
 
 
 def _logits(module, idx, generator):
-    return module(idx)[0]
+    return module(idx, generator=generator)[0]

@@ -19,11 +19,14 @@ class LSTMLM(nn.Module):
     -> logits; ``tie``: the output layer reuses the embedding (needs ``hidden == n_embd``)."""
 
     def __init__(self, vocab_size: int, *, n_embd: int, hidden: int, n_layer: int,
-                 tie: bool = True, generator: torch.Generator | None = None) -> None:
+                 tie: bool = True, dropout: float = 0.0,
+                 generator: torch.Generator | None = None) -> None:
         super().__init__()
         if tie and hidden != n_embd:
             raise ValueError(f"tie: tying needs hidden == n_embd, got {hidden} and {n_embd}")
-        self.tie = tie
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout: got {dropout!r}; allowed: a number in [0, 1)")
+        self.tie, self.dropout = tie, dropout
         self.emb = nn.Embedding(vocab_size, n_embd)
         self.lstm = nn.LSTM(n_embd, hidden, num_layers=n_layer, batch_first=True)
         self.head = None if tie else nn.Linear(hidden, vocab_size)
@@ -47,9 +50,22 @@ class LSTMLM(nn.Module):
             self.head.weight.uniform_(-bound, bound, generator=generator)
             self.head.bias.zero_()
 
-    def forward(self, idx: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
-        """``idx: (b, t)`` int64 -> logits ``(b, t, vocab_size)`` and the new state."""
-        y, state = self.lstm(self.emb(idx), state)
+    def forward(self, idx: torch.Tensor, state: State | None = None,
+                generator: torch.Generator | None = None) -> tuple[torch.Tensor, State]:
+        """``idx: (b, t)`` int64 -> logits ``(b, t, vocab_size)`` and the new state.
+        ``generator``: draws the dropout masks (in training mode only)."""
+        p = self.dropout if self.training and generator is not None else 0.0
+        y, state = self.lstm(_locked_dropout(self.emb(idx), p, generator), state)
+        y = _locked_dropout(y, p, generator)
         if self.head is not None:
             return self.head(y), state
         return F.linear(y, self.emb.weight, self.bias), state
+
+
+def _locked_dropout(x: torch.Tensor, p: float, generator: torch.Generator | None) -> torch.Tensor:
+    """Inverted dropout of ``x: (b, t, c)`` with one mask per row, shared by its ``t`` steps."""
+    if p <= 0:
+        return x
+    keep = torch.rand((x.shape[0], 1, x.shape[2]), generator=generator, device=x.device,
+                      dtype=x.dtype) >= p
+    return x * (keep / (1.0 - p))

@@ -85,3 +85,31 @@ def test_init_from_and_tie_errors(fitted):
     with pytest.raises(ValueError, match="tie"):
         make_model("lstm", **{**SMALL, "hidden": 16}).fit_tokens(
             grammar_stream(10, 4), vocab_size=5, seed=0)
+
+
+def test_locked_dropout_masks_are_seeded_shared_over_time_and_off_in_eval():
+    from genmodels.nn.recurrent import LSTMLM, _locked_dropout
+
+    x = torch.ones(4, 50, 8)
+    y = _locked_dropout(x, 0.5, torch.Generator().manual_seed(0))
+    assert torch.equal(y, y[:, :1].expand_as(y))  # one mask per row, every step the same
+    assert set(y.unique().tolist()) <= {0.0, 2.0} and 0 < (y == 0).float().mean() < 1
+    assert torch.equal(y, _locked_dropout(x, 0.5, torch.Generator().manual_seed(0)))
+    net = LSTMLM(5, n_embd=8, hidden=8, n_layer=1, dropout=0.5)
+    idx = torch.tensor([[1, 2, 3, 4]])
+    with torch.no_grad():
+        a = net(idx, generator=torch.Generator().manual_seed(1))[0]
+        b = net(idx, generator=torch.Generator().manual_seed(2))[0]
+        assert not torch.allclose(a, b)  # training mode: masks applied
+        net.eval()
+        c = net(idx, generator=torch.Generator().manual_seed(1))[0]
+        assert torch.equal(c, net(idx)[0])  # eval mode: no dropout
+    with pytest.raises(ValueError, match="dropout"):
+        LSTMLM(5, n_embd=8, hidden=8, n_layer=1, dropout=1.0)
+
+
+def test_dropout_fit_still_learns_the_grammar():
+    lm = make_model("lstm", **{**SMALL, "dropout": 0.2}).fit_tokens(
+        grammar_stream(400, 0), vocab_size=5, seed=0)
+    test = grammar_stream(100, 1)
+    assert lm.stream_nll(test) < 0.5 * unigram_nll(grammar_stream(400, 0), test, 5)
