@@ -11,10 +11,13 @@ with block_size/2 to block_size chars of context, as the model generates). Also:
 tokens/s, the fraction of this CPU's fp32 matmul peak that the training used (peak
 measured here with a large ``torch.mm`` at the same thread count, FLOPs per token as
 nanoGPT's estimate_mfu), KV-cache vs no-cache generation of 512 new tokens, and the
-baselines ``ngram`` (if registered) and ``lstm`` (``--lstm-minutes``).
+baselines ``ngram`` (if registered) and ``lstm`` (``--lstm-minutes``, ``--lstm-set k=v``).
 
 Full run (the lead, quiet machine, ~25 min):
     .venv/bin/python benchmarks/charlm.py --minutes 3 6 10 --threads 2
+The 10-minute LSTM that reaches <= 1.45 (BENCHMARKS.md, ~11 min):
+    .venv/bin/python benchmarks/charlm.py --minutes 1 --lstm-minutes 10 --lstm-set hidden=384 \
+        --lstm-set n_embd=384 --lstm-set dropout=0.1 --threads 2
 Quick check:
     .venv/bin/python benchmarks/charlm.py --minutes 1 --lstm-minutes 0.5
 Reference (DATA.md, nanoGPT 4x128 on this kind of machine): 1.670 nats/char at 3 min,
@@ -50,6 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--gen-tokens", type=int, default=512)
     p.add_argument("--set", action="append", default=[], metavar="K=V",
                    help="transformer hyperparameter (repeatable)")
+    p.add_argument("--lstm-set", action="append", default=[], metavar="K=V",
+                   help="lstm hyperparameter (repeatable)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", type=Path, default=DATA)
     p.add_argument("--out", type=Path,
@@ -223,13 +228,20 @@ def run_baselines(args, train, val, vocab: int) -> dict:
                         "seconds": round(time.perf_counter() - t, 1)}
         log.info("ngram: %s", out["ngram"])
     if args.lstm_minutes > 0:
-        lm = make_model("lstm", val_fraction=0.0, steps=200_000)
+        lm = make_model("lstm", **{"val_fraction": 0.0, "steps": 200_000,
+                                   **parse_sets(args.lstm_set)})
+        log.info("lstm %.1f min: %s", args.lstm_minutes, lm.config)
         curve = Curve(lm, val, lm.config["bptt"], args.val_windows, args.eval_seconds)
         lm.fit_tokens(train, vocab_size=vocab, seed=args.seed, budget=args.lstm_minutes * 60,
                       run=RunOptions(threads=args.threads, device="cpu"), callbacks=[curve])
-        curve.add(lm.train_result_.steps)
+        res = lm.train_result_
+        curve.add(res.steps)
+        tokens = res.steps * lm.config["batch_size"] * lm.config["bptt"]
         out["lstm"] = {"minutes": args.lstm_minutes, "config": lm.config,
-                       "steps": lm.train_result_.steps, "curve": curve.points,
+                       "steps": res.steps, "curve": curve.points,
+                       "tokens_per_s": round(tokens / (res.seconds - curve.eval_time)),
+                       "val_windows_all": round(window_loss(lm.net_, val, lm.config["bptt"],
+                                                            None), 4),
                        "val_exact_nats_per_char": round(lm.stream_nll(val), 4)}
         log.info("lstm: exact val %.4f", out["lstm"]["val_exact_nats_per_char"])
     return out
@@ -256,8 +268,8 @@ def main(argv: list[str] | None = None) -> None:
              r["val_exact_nats_per_char"], r["target"] or "",
              r["generation"]["rows_1"]["speedup"]] for r in runs]
     for k, b in baselines.items():
-        rows.append([k, b.get("steps", ""), "", "", b.get("curve", [{}])[-1].get("val", ""),
-                     "", b["val_exact_nats_per_char"], "", ""])
+        rows.append([k, b.get("steps", ""), b.get("tokens_per_s", ""), "", b.get("curve", [{}])[-1].get("val", ""),
+                     b.get("val_windows_all", ""), b["val_exact_nats_per_char"], "", ""])
     common.print_table("char LM on tiny Shakespeare (nats/char)",
                        ["model", "steps", "tok/s", "peak", "val(subset)", "val(windows)",
                         "val(exact)", "target", "kv x"], rows)
