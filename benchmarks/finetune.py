@@ -66,7 +66,10 @@ def corpora(exclude: list[str], small_chars: int, small_from: str = "before-val"
     works = "\n\n".join(f.read_text(encoding="utf-8", errors="replace") for f in files)
     tiny = TINY.read_text(encoding="utf-8")
     cut = int(len(tiny) * 0.9)
-    small = tiny[max(0, cut - small_chars):cut] if small_from == "before-val" else tiny[:small_chars]
+    if small_from == "before-val":
+        small = tiny[max(0, cut - small_chars):cut]
+    else:
+        small = tiny[:small_chars]
     return works, small, tiny[cut:], [f.name for f in files]
 
 
@@ -110,8 +113,9 @@ def main(argv: list[str] | None = None) -> None:
                        "seconds": round(time.perf_counter() - t, 1),
                        "val": round(pre.stream_nll(val), 4)}
     log.info("pretrained: %s", res["pretrain"])
-    small_cfg = {**base, "val_fraction": user.get("val_fraction", 0.05), "eval_every": max(1, args.steps // 10),
-                 "steps": args.steps, "warmup": min(100, args.steps // 10)}
+    small_cfg = {**base, "val_fraction": user.get("val_fraction", 0.05),
+                 "eval_every": max(1, args.steps // 10), "steps": args.steps,
+                 "warmup": min(100, args.steps // 10)}
     for name, init, lr in (("finetuned", pre, args.finetune_lr), ("scratch", None, None)):
         cfg = small_cfg if lr is None else {**small_cfg, "lr": lr,
                                             "muon_lr": args.finetune_muon_lr}
