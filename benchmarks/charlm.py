@@ -272,8 +272,9 @@ def main(argv: list[str] | None = None) -> None:
              r["val_exact_nats_per_char"], r["target"] or "",
              r["generation"]["rows_1"]["speedup"]] for r in runs]
     for k, b in baselines.items():
-        rows.append([k, b.get("steps", ""), b.get("tokens_per_s", ""), "", b.get("curve", [{}])[-1].get("val", ""),
-                     b.get("val_windows_all", ""), b["val_exact_nats_per_char"], "", ""])
+        rows.append([k, b.get("steps", ""), b.get("tokens_per_s", ""), "",
+                     b.get("curve", [{}])[-1].get("val", ""), b.get("val_windows_all", ""),
+                     b["val_exact_nats_per_char"], "", ""])
     common.print_table("char LM on tiny Shakespeare (nats/char)",
                        ["model", "steps", "tok/s", "peak", "val(subset)", "val(windows)",
                         "val(exact)", "target", "kv x"], rows)

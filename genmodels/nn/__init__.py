@@ -14,7 +14,8 @@ from genmodels.nn.mlp import (
     init_linear_,
     linear,
     one_hot,
+    seeded_dropout,
 )
 
 __all__ = ["MLP", "CategoricalEmbedding", "ConditionalMLP", "FieldInput", "ResidualBlock",
-           "activation", "init_linear_", "linear", "one_hot"]
+           "activation", "init_linear_", "linear", "one_hot", "seeded_dropout"]

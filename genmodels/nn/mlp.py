@@ -147,6 +147,18 @@ class CategoricalEmbedding(nn.Module):
         return torch.cat([t(codes[:, i]) for i, t in enumerate(self.tables)], dim=1)
 
 
+def seeded_dropout(x: torch.Tensor, p: float, generator: torch.Generator | None, *,
+                   shared: Sequence[int] = ()) -> torch.Tensor:
+    """Inverted dropout with masks drawn from ``generator`` (no global RNG; off when it is
+    None or ``p <= 0``). Dimensions in ``shared`` get one mask value along their length:
+    ``shared=(1,)`` on ``(b, t, c)`` is "locked" dropout, the same mask at every step."""
+    if p <= 0 or generator is None:
+        return x
+    shape = [1 if d in shared else n for d, n in enumerate(x.shape)]
+    keep = torch.rand(shape, generator=generator, device=x.device, dtype=x.dtype) >= p
+    return x * keep / (1.0 - p)
+
+
 def one_hot(codes: torch.Tensor, levels: Sequence[int]) -> torch.Tensor:
     """Codes ``(n, k)`` (float or int) of fields with ``levels`` -> one-hot ``(n, sum(levels))``
     float32, in one scatter (not one op per field)."""

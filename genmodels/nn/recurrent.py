@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genmodels.nn.mlp import seeded_dropout
+
 State = tuple[torch.Tensor, torch.Tensor]
 
 
@@ -54,18 +56,9 @@ class LSTMLM(nn.Module):
                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, State]:
         """``idx: (b, t)`` int64 -> logits ``(b, t, vocab_size)`` and the new state.
         ``generator``: draws the dropout masks (in training mode only)."""
-        p = self.dropout if self.training and generator is not None else 0.0
-        y, state = self.lstm(_locked_dropout(self.emb(idx), p, generator), state)
-        y = _locked_dropout(y, p, generator)
+        p = self.dropout if self.training else 0.0
+        y, state = self.lstm(seeded_dropout(self.emb(idx), p, generator, shared=(1,)), state)
+        y = seeded_dropout(y, p, generator, shared=(1,))
         if self.head is not None:
             return self.head(y), state
         return F.linear(y, self.emb.weight, self.bias), state
-
-
-def _locked_dropout(x: torch.Tensor, p: float, generator: torch.Generator | None) -> torch.Tensor:
-    """Inverted dropout of ``x: (b, t, c)`` with one mask per row, shared by its ``t`` steps."""
-    if p <= 0:
-        return x
-    keep = torch.rand((x.shape[0], 1, x.shape[2]), generator=generator, device=x.device,
-                      dtype=x.dtype) >= p
-    return x * (keep / (1.0 - p))

@@ -14,13 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def _dropout(x: torch.Tensor, p: float, generator: torch.Generator | None) -> torch.Tensor:
-    """Inverted dropout with masks drawn from ``generator`` (no global RNG)."""
-    if p <= 0 or generator is None:
-        return x
-    keep = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) >= p
-    return x * keep / (1.0 - p)
+from genmodels.nn.mlp import seeded_dropout
 
 
 class KVCache:
@@ -85,10 +79,10 @@ class Block(nn.Module):
                 generator: torch.Generator | None) -> torch.Tensor:
         c = (x.shape[-1],)
         h = F.layer_norm(x, c, self.ln1.weight, self.ln1.bias)
-        x = x + _dropout(self.attn.forward(h, cache, layer), p, generator)
+        x = x + seeded_dropout(self.attn.forward(h, cache, layer), p, generator)
         h = F.layer_norm(x, c, self.ln2.weight, self.ln2.bias)
         h = F.gelu(F.linear(h, self.fc.weight, self.fc.bias))
-        return x + _dropout(F.linear(h, self.out.weight, self.out.bias), p, generator)
+        return x + seeded_dropout(F.linear(h, self.out.weight, self.out.bias), p, generator)
 
 
 class GPT(nn.Module):
@@ -131,7 +125,7 @@ class GPT(nn.Module):
                              f"{self.block_size}")
         pos = torch.arange(start, start + t, device=idx.device)
         p = self.dropout if self.training else 0.0
-        x = _dropout(self.wte(idx) + self.wpe(pos), p, generator)
+        x = seeded_dropout(self.wte(idx) + self.wpe(pos), p, generator)
         for i, block in enumerate(self.blocks):
             x = block.forward(x, cache, i, p, generator)
         if cache is not None:

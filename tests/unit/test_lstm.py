@@ -88,7 +88,11 @@ def test_init_from_and_tie_errors(fitted):
 
 
 def test_locked_dropout_masks_are_seeded_shared_over_time_and_off_in_eval():
-    from genmodels.nn.recurrent import LSTMLM, _locked_dropout
+    from genmodels.nn import seeded_dropout
+    from genmodels.nn.recurrent import LSTMLM
+
+    def _locked_dropout(x, p, generator):
+        return seeded_dropout(x, p, generator, shared=(1,))
 
     x = torch.ones(4, 50, 8)
     y = _locked_dropout(x, 0.5, torch.Generator().manual_seed(0))
